@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "vtkTHAPhantom.h"
+
+#include "ibcSMP.h"
+#include "ibcTHAPhantomModel.h"
+
+#include <vtkCellArray.h>
+#include <vtkDoubleArray.h>
+#include <vtkFieldData.h>
+#include <vtkFloatArray.h>
+#include <vtkIdTypeArray.h>
+#include <vtkImageData.h>
+#include <vtkInformation.h>
+#include <vtkInformationVector.h>
+#include <vtkNew.h>
+#include <vtkObjectFactory.h>
+#include <vtkPointData.h>
+#include <vtkPoints.h>
+#include <vtkPolyData.h>
+#include <vtkShortArray.h>
+#include <vtkStreamingDemandDrivenPipeline.h>
+#include <vtkUnsignedCharArray.h>
+
+#include <algorithm>
+#include <cmath>
+
+vtkStandardNewMacro(vtkTHAPhantom);
+
+namespace
+{
+vtkSmartPointer<vtkDoubleArray> vectorArray(const char* name, const ibc::Vec3& value)
+{
+  auto array = vtkSmartPointer<vtkDoubleArray>::New();
+  array->SetName(name);
+  array->SetNumberOfComponents(3);
+  array->InsertNextTuple3(value.x, value.y, value.z);
+  return array;
+}
+
+vtkSmartPointer<vtkDoubleArray> scalarArray(const char* name, double value)
+{
+  auto array = vtkSmartPointer<vtkDoubleArray>::New();
+  array->SetName(name);
+  array->InsertNextValue(value);
+  return array;
+}
+}
+
+vtkTHAPhantom::vtkTHAPhantom()
+  : OutputScalarType(VTK_SHORT)
+{
+  this->SetNumberOfInputPorts(0);
+  this->SetNumberOfOutputPorts(2);
+  ibc::useThreadedBackend();
+}
+
+int vtkTHAPhantom::FillOutputPortInformation(int port, vtkInformation* info)
+{
+  info->Set(vtkDataObject::DATA_TYPE_NAME(), port == 0 ? "vtkImageData" : "vtkPolyData");
+  return 1;
+}
+
+vtkTypeBool vtkTHAPhantom::ProcessRequest(
+  vtkInformation* request, vtkInformationVector** inputs, vtkInformationVector* outputs)
+{
+  if (request->Has(vtkDemandDrivenPipeline::REQUEST_INFORMATION()))
+  {
+    return this->RequestInformation(outputs);
+  }
+  if (request->Has(vtkDemandDrivenPipeline::REQUEST_DATA()))
+  {
+    return this->RequestData(outputs);
+  }
+  return this->Superclass::ProcessRequest(request, inputs, outputs);
+}
+
+namespace
+{
+ibc::phantom::Parameters parametersOf(const vtkTHAPhantom* self)
+{
+  auto* phantom = const_cast<vtkTHAPhantom*>(self);
+  ibc::phantom::Parameters p;
+  p.side = phantom->GetSide() == vtkTHAPhantom::LEFT ? ibc::phantom::Side::Left
+                                                     : ibc::phantom::Side::Right;
+  p.varusValgusDegrees = phantom->GetVarusValgusTilt();
+  p.pattern = static_cast<ibc::phantom::ContactPattern>(phantom->GetContactPattern());
+  p.contactLayerThickness = phantom->GetContactLayerThickness();
+  p.truthDistance = phantom->GetTruthDistance();
+  p.resectionLevel = phantom->GetResectionLevel();
+  p.tipZoneLength = phantom->GetTipZoneLength();
+  p.corticalHU = phantom->GetCorticalHU();
+  p.cancellousHU = phantom->GetCancellousHU();
+  p.cancellousTextureHU = phantom->GetCancellousTexture();
+  p.fibrousTissueHU = phantom->GetFibrousTissueHU();
+  p.metalHU = phantom->GetMetalHU();
+  const double* spacing = phantom->GetSpacing();
+  p.spacing = { { spacing[0], spacing[1], spacing[2] } };
+  p.margin = phantom->GetMargin();
+  p.supersampling = phantom->GetSupersampling();
+  p.blurSigma = phantom->GetBlurSigma();
+  p.bloomingWidth = phantom->GetBloomingWidth();
+  p.beamHardeningHU = phantom->GetBeamHardening();
+  p.noiseSigma = phantom->GetNoiseSigma();
+  p.clip = phantom->GetClip();
+  p.clipMaximumHU = phantom->GetClipMaximum();
+  p.seed = static_cast<unsigned int>(phantom->GetSeed());
+  p.chordTolerance = phantom->GetChordTolerance();
+  return p;
+}
+}
+
+int vtkTHAPhantom::RequestInformation(vtkInformationVector* outputs)
+{
+  if (this->Spacing[0] <= 0.0 || this->Spacing[1] <= 0.0 || this->Spacing[2] <= 0.0)
+  {
+    vtkErrorMacro("Spacing must be positive in all three directions; got " << this->Spacing[0]
+                                                                          << ", " << this->Spacing[1]
+                                                                          << ", " << this->Spacing[2]
+                                                                          << ".");
+    return 0;
+  }
+  const ibc::phantom::PhantomModel model(parametersOf(this));
+  int extent[6];
+  double origin[3];
+  model.wholeExtent(extent);
+  model.origin(origin);
+
+  vtkInformation* imageInfo = outputs->GetInformationObject(0);
+  imageInfo->Set(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), extent, 6);
+  imageInfo->Set(vtkDataObject::SPACING(), this->Spacing, 3);
+  imageInfo->Set(vtkDataObject::ORIGIN(), origin, 3);
+  imageInfo->Set(vtkAlgorithm::CAN_PRODUCE_SUB_EXTENT(), 1);
+  const int scalarType = this->OutputScalarType == VTK_FLOAT ? VTK_FLOAT : VTK_SHORT;
+  vtkDataObject::SetPointDataActiveScalarInfo(imageInfo, scalarType, 1);
+
+  vtkInformation* surfaceInfo = outputs->GetInformationObject(1);
+  surfaceInfo->Set(vtkAlgorithm::CAN_HANDLE_PIECE_REQUEST(), 1);
+  return 1;
+}
+
+int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
+{
+  const ibc::phantom::PhantomModel model(parametersOf(this));
+
+  // Volume: only the requested extent.
+  vtkInformation* imageInfo = outputs->GetInformationObject(0);
+  vtkImageData* image = vtkImageData::GetData(imageInfo);
+  int extent[6];
+  model.wholeExtent(extent);
+  if (imageInfo->Has(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT()))
+  {
+    imageInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT(), extent);
+  }
+  double origin[3];
+  model.origin(origin);
+  image->SetExtent(extent);
+  image->SetOrigin(origin);
+  image->SetSpacing(this->Spacing);
+  const vtkIdType voxels = image->GetNumberOfPoints();
+  if (voxels > 0)
+  {
+    std::vector<float> hu(static_cast<std::size_t>(voxels));
+    vtkNew<vtkUnsignedCharArray> labels;
+    labels->SetName("TissueLabel");
+    if (this->GenerateTissueLabels)
+    {
+      labels->SetNumberOfTuples(voxels);
+    }
+    model.generateVolume(extent, hu.data(),
+      this->GenerateTissueLabels ? labels->GetPointer(0) : nullptr,
+      [this](double fraction) { this->UpdateProgress(0.9 * fraction); });
+
+    if (this->OutputScalarType == VTK_FLOAT)
+    {
+      vtkNew<vtkFloatArray> scalars;
+      scalars->SetName("HU");
+      scalars->SetNumberOfTuples(voxels);
+      std::copy(hu.begin(), hu.end(), scalars->GetPointer(0));
+      image->GetPointData()->SetScalars(scalars);
+    }
+    else
+    {
+      vtkNew<vtkShortArray> scalars;
+      scalars->SetName("HU");
+      scalars->SetNumberOfTuples(voxels);
+      short* out = scalars->GetPointer(0);
+      for (vtkIdType i = 0; i < voxels; ++i)
+      {
+        out[i] = static_cast<short>(std::clamp(std::lround(hu[i]), -32768L, 32767L));
+      }
+      image->GetPointData()->SetScalars(scalars);
+    }
+    if (this->GenerateTissueLabels)
+    {
+      image->GetPointData()->AddArray(labels);
+    }
+  }
+
+  // Surface: on piece 0, or split over the pieces.
+  vtkInformation* surfaceInfo = outputs->GetInformationObject(1);
+  vtkPolyData* output = vtkPolyData::GetData(surfaceInfo);
+  int piece = 0;
+  int numberOfPieces = 1;
+  if (surfaceInfo->Has(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER()))
+  {
+    piece = surfaceInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER());
+    numberOfPieces = surfaceInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES());
+  }
+  const ibc::phantom::Surface surface = model.generateSurface();
+  const auto triangleCount = static_cast<vtkIdType>(surface.triangles.size());
+  vtkIdType firstTriangle = 0;
+  vtkIdType endTriangle = triangleCount;
+  if (this->DistributeSurface && numberOfPieces > 1)
+  {
+    firstTriangle = triangleCount * piece / numberOfPieces;
+    endTriangle = triangleCount * (piece + 1) / numberOfPieces;
+  }
+  else if (piece != 0)
+  {
+    endTriangle = 0;
+  }
+
+  // Keep the points the piece's triangles use, in their original order.
+  std::vector<vtkIdType> newIndex(surface.points.size(), -1);
+  for (vtkIdType t = firstTriangle; t < endTriangle; ++t)
+  {
+    for (const std::int64_t id : surface.triangles[t])
+    {
+      newIndex[id] = 0;
+    }
+  }
+  vtkNew<vtkPoints> points;
+  points->SetDataTypeToDouble();
+  vtkNew<vtkFloatArray> normals;
+  normals->SetName("TrueNormals");
+  normals->SetNumberOfComponents(3);
+  vtkNew<vtkUnsignedCharArray> tissueClass;
+  tissueClass->SetName("TrueTissueClass");
+  vtkNew<vtkUnsignedCharArray> zone;
+  zone->SetName("TrueGruenZone");
+  vtkNew<vtkIdTypeArray> originalIds;
+  originalIds->SetName("PhantomPointId");
+  for (std::size_t i = 0; i < surface.points.size(); ++i)
+  {
+    if (newIndex[i] < 0)
+    {
+      continue;
+    }
+    const ibc::Vec3& p = surface.points[i];
+    const ibc::Vec3& n = surface.trueNormals[i];
+    newIndex[i] = points->InsertNextPoint(p.x, p.y, p.z);
+    normals->InsertNextTuple3(n.x, n.y, n.z);
+    tissueClass->InsertNextValue(surface.trueTissueClass[i]);
+    zone->InsertNextValue(surface.trueGruenZone[i]);
+    originalIds->InsertNextValue(static_cast<vtkIdType>(i));
+  }
+  vtkNew<vtkCellArray> polys;
+  for (vtkIdType t = firstTriangle; t < endTriangle; ++t)
+  {
+    const auto& triangle = surface.triangles[t];
+    const vtkIdType ids[3] = { newIndex[triangle[0]], newIndex[triangle[1]], newIndex[triangle[2]] };
+    polys->InsertNextCell(3, ids);
+  }
+  output->SetPoints(points);
+  output->SetPolys(polys);
+  output->GetPointData()->AddArray(normals);
+  output->GetPointData()->AddArray(tissueClass);
+  output->GetPointData()->AddArray(zone);
+  output->GetPointData()->AddArray(originalIds);
+
+  vtkFieldData* frame = output->GetFieldData();
+  frame->AddArray(vectorArray("StemTipPoint", model.tipPoint()));
+  frame->AddArray(vectorArray("StemAxisDirection", model.axisDirection()));
+  frame->AddArray(vectorArray("StemMedialDirection", model.medialDirection()));
+  frame->AddArray(vectorArray("StemAnteriorDirection", model.anteriorDirection()));
+  frame->AddArray(scalarArray("ResectionLevel", this->ResectionLevel));
+  frame->AddArray(scalarArray("TipZoneLength", this->TipZoneLength));
+  frame->AddArray(scalarArray("TruthDistance", this->TruthDistance));
+  this->UpdateProgress(1.0);
+  return 1;
+}
+
+void vtkTHAPhantom::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "Side: " << (this->Side == LEFT ? "Left" : "Right") << "\n";
+  os << indent << "VarusValgusTilt: " << this->VarusValgusTilt << "\n";
+  os << indent << "ContactPattern: " << this->ContactPattern << "\n";
+  os << indent << "Spacing: " << this->Spacing[0] << " " << this->Spacing[1] << " "
+     << this->Spacing[2] << "\n";
+  os << indent << "BloomingWidth: " << this->BloomingWidth << "\n";
+  os << indent << "NoiseSigma: " << this->NoiseSigma << "\n";
+}

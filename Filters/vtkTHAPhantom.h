@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/**
+ * @class   vtkTHAPhantom
+ * @brief   synthetic post-operative CT of a femur with a femoral stem, with ground truth
+ *
+ * Output port 0 is a vtkImageData in LPS millimetres with point arrays `HU` and `TissueLabel`
+ * (see ibc::phantom::Tissue). Output port 1 is the stem surface as a CAD export tessellates
+ * it, with point arrays `TrueTissueClass` (1 soft tissue, 2 cancellous, 3 cortical, read
+ * TruthDistance outside the surface along the true normal), `TrueGruenZone` (0-14) and
+ * `TrueNormals`, and the stem frame as field data.
+ *
+ * The volume supports sub-extent requests: each MPI rank computes only its piece (plus the
+ * margin the blur needs, computed from the analytic model, not exchanged). The surface is
+ * produced on piece 0, or split over the pieces when DistributeSurface is on.
+ *
+ * The geometry and the CT model live in ibcTHAPhantomModel.h; this class only wraps them.
+ */
+#ifndef vtkTHAPhantom_h
+#define vtkTHAPhantom_h
+
+#include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "vtkAlgorithm.h"
+
+class IMPLANTBONECONTACTFILTERS_EXPORT vtkTHAPhantom : public vtkAlgorithm
+{
+public:
+  static vtkTHAPhantom* New();
+  vtkTypeMacro(vtkTHAPhantom, vtkAlgorithm);
+  void PrintSelf(ostream& os, vtkIndent indent) override;
+
+  enum SideType
+  {
+    RIGHT = 0,
+    LEFT = 1
+  };
+  enum PatternType
+  {
+    MIXED = 0,
+    PRESS_FIT = 1,
+    LOOSENED = 2,
+    CANCELLOUS = 3
+  };
+
+  ///@{
+  /// Anatomy and placement of the stem.
+  vtkSetClampMacro(Side, int, RIGHT, LEFT);
+  vtkGetMacro(Side, int);
+  vtkSetClampMacro(VarusValgusTilt, double, -5.0, 5.0);
+  vtkGetMacro(VarusValgusTilt, double);
+  vtkSetClampMacro(ContactPattern, int, MIXED, CANCELLOUS);
+  vtkGetMacro(ContactPattern, int);
+  vtkSetClampMacro(ContactLayerThickness, double, 0.0, 20.0);
+  vtkGetMacro(ContactLayerThickness, double);
+  vtkSetClampMacro(TruthDistance, double, 0.0, 20.0);
+  vtkGetMacro(TruthDistance, double);
+  vtkSetClampMacro(ResectionLevel, double, 40.0, 160.0);
+  vtkGetMacro(ResectionLevel, double);
+  vtkSetClampMacro(TipZoneLength, double, 0.0, 40.0);
+  vtkGetMacro(TipZoneLength, double);
+  ///@}
+
+  ///@{
+  /// Tissue values in HU.
+  vtkSetMacro(CorticalHU, double);
+  vtkGetMacro(CorticalHU, double);
+  vtkSetMacro(CancellousHU, double);
+  vtkGetMacro(CancellousHU, double);
+  vtkSetClampMacro(CancellousTexture, double, 0.0, 1000.0);
+  vtkGetMacro(CancellousTexture, double);
+  vtkSetMacro(FibrousTissueHU, double);
+  vtkGetMacro(FibrousTissueHU, double);
+  vtkSetMacro(MetalHU, double);
+  vtkGetMacro(MetalHU, double);
+  ///@}
+
+  ///@{
+  /// Image geometry (mm).
+  vtkSetVector3Macro(Spacing, double);
+  vtkGetVector3Macro(Spacing, double);
+  vtkSetClampMacro(Margin, double, 0.0, 500.0);
+  vtkGetMacro(Margin, double);
+  ///@}
+
+  ///@{
+  /// CT effects.
+  vtkSetClampMacro(Supersampling, int, 1, 8);
+  vtkGetMacro(Supersampling, int);
+  vtkSetClampMacro(BlurSigma, double, 0.0, 5.0);
+  vtkGetMacro(BlurSigma, double);
+  vtkSetClampMacro(BloomingWidth, double, 0.0, 10.0);
+  vtkGetMacro(BloomingWidth, double);
+  vtkSetClampMacro(BeamHardening, double, 0.0, 2000.0);
+  vtkGetMacro(BeamHardening, double);
+  vtkSetClampMacro(NoiseSigma, double, 0.0, 1000.0);
+  vtkGetMacro(NoiseSigma, double);
+  vtkSetMacro(Clip, bool);
+  vtkGetMacro(Clip, bool);
+  vtkBooleanMacro(Clip, bool);
+  vtkSetMacro(ClipMaximum, double);
+  vtkGetMacro(ClipMaximum, double);
+  vtkSetMacro(Seed, int);
+  vtkGetMacro(Seed, int);
+  ///@}
+
+  ///@{
+  /// Output options. OutputScalarType is VTK_SHORT (as a CT stores HU) or VTK_FLOAT.
+  vtkSetClampMacro(ChordTolerance, double, 1e-4, 1.0);
+  vtkGetMacro(ChordTolerance, double);
+  vtkSetMacro(OutputScalarType, int);
+  vtkGetMacro(OutputScalarType, int);
+  vtkSetMacro(GenerateTissueLabels, bool);
+  vtkGetMacro(GenerateTissueLabels, bool);
+  vtkBooleanMacro(GenerateTissueLabels, bool);
+  vtkSetMacro(DistributeSurface, bool);
+  vtkGetMacro(DistributeSurface, bool);
+  vtkBooleanMacro(DistributeSurface, bool);
+  ///@}
+
+  vtkTypeBool ProcessRequest(
+    vtkInformation* request, vtkInformationVector** inputs, vtkInformationVector* outputs) override;
+
+protected:
+  vtkTHAPhantom();
+  ~vtkTHAPhantom() override = default;
+
+  int FillOutputPortInformation(int port, vtkInformation* info) override;
+  int RequestInformation(vtkInformationVector* outputs);
+  int RequestData(vtkInformationVector* outputs);
+
+  int Side = RIGHT;
+  double VarusValgusTilt = 0.0;
+  int ContactPattern = MIXED;
+  double ContactLayerThickness = 5.0;
+  double TruthDistance = 2.5;
+  double ResectionLevel = 130.0;
+  double TipZoneLength = 10.0;
+  double CorticalHU = 1400.0;
+  double CancellousHU = 300.0;
+  double CancellousTexture = 50.0;
+  double FibrousTissueHU = 30.0;
+  double MetalHU = 6000.0;
+  double Spacing[3] = { 0.7, 0.7, 1.0 };
+  double Margin = 20.0;
+  int Supersampling = 2;
+  double BlurSigma = 0.4;
+  double BloomingWidth = 1.0;
+  double BeamHardening = 100.0;
+  double NoiseSigma = 20.0;
+  bool Clip = true;
+  double ClipMaximum = 3071.0;
+  int Seed = 1;
+  double ChordTolerance = 0.02;
+  int OutputScalarType;
+  bool GenerateTissueLabels = true;
+  bool DistributeSurface = false;
+
+private:
+  vtkTHAPhantom(const vtkTHAPhantom&) = delete;
+  void operator=(const vtkTHAPhantom&) = delete;
+};
+
+#endif

@@ -1,0 +1,27 @@
+"""Runs inside the ParaView GUI (paraview --script): the plugin must be loaded (from
+PV_PLUGIN_PATH) and its source must run. Writes its findings to the file named by
+IBC_GUI_RESULT, since print does not reach the terminal, then exits the GUI."""
+import os
+import traceback
+
+result = open(os.environ["IBC_GUI_RESULT"], "w")
+try:
+    from paraview import simple
+    phantom = simple.THAPhantom(Spacing=[1.5, 1.5, 2.0])
+    view = simple.GetActiveViewOrCreate("RenderView")
+    display = simple.Show(simple.OutputPort(phantom, 1), view)
+    simple.ColorBy(display, ("POINTS", "TrueTissueClass"))
+    # Anterior view (LPS: anterior is -y), superior up.
+    view.CameraFocalPoint = [0, 0, 0]
+    view.CameraPosition = [0, -1, 0]
+    view.CameraViewUp = [0, 0, 1]
+    simple.ResetCamera(view)
+    simple.Render(view)
+    screenshot = os.path.join(os.path.dirname(os.environ["IBC_GUI_RESULT"]), "gui-phantom.png")
+    simple.SaveScreenshot(screenshot, view, ImageResolution=[640, 480])
+    cells = phantom.GetDataInformation(1).GetNumberOfCells()
+    result.write("cells %d\nscreenshot %s\nOK\n" % (cells, screenshot))
+except Exception:
+    result.write(traceback.format_exc())
+result.close()
+os._exit(0)

@@ -1,0 +1,63 @@
+"""Helpers shared by the pvpython and driver tests."""
+import os
+import sys
+
+
+def plugin_path():
+    path = os.environ.get("IBC_PLUGIN")
+    if not path or not os.path.exists(path):
+        sys.exit("IBC_PLUGIN does not name the built plugin (got %r); run the tests through ctest" % path)
+    return path
+
+
+def output_dir(name):
+    path = os.path.join(os.environ.get("IBC_TEST_OUTPUT", "/tmp/ibc-test-output"), name)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def load_plugin(namespace, remote=False):
+    from paraview import simple
+    if remote:
+        simple.LoadPlugin(plugin_path(), remote=True, ns=namespace)
+    else:
+        simple.LoadPlugin(plugin_path(), ns=namespace)
+
+
+class Checker:
+    """Collects named checks, prints each with its numbers, fails at the end if any failed."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = []
+        self.count = 0
+
+    def check(self, condition, message):
+        self.count += 1
+        print(("PASS " if condition else "FAIL ") + message, flush=True)
+        if not condition:
+            self.failures.append(message)
+
+    def near(self, value, expected, tolerance, message):
+        self.check(abs(value - expected) <= tolerance,
+                   "%s: %.6g (expected %.6g +- %.3g)" % (message, value, expected, tolerance))
+
+    def finish(self):
+        print("%s: %d checks, %d failed" % (self.name, self.count, len(self.failures)), flush=True)
+        if self.failures:
+            sys.exit(1)
+
+
+def array(data, name, points=True):
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    attributes = data.GetPointData() if points else data.GetCellData()
+    values = attributes.GetArray(name)
+    if values is None:
+        raise KeyError("array %s missing" % name)
+    return vtk_to_numpy(values)
+
+
+def image_array(image, name):
+    """Point array of an image as a (z, y, x) numpy array."""
+    dims = image.GetDimensions()
+    return array(image, name).reshape(dims[2], dims[1], dims[0])
