@@ -11,11 +11,13 @@ namespace ibc
 void useThreadedBackend()
 {
   static std::once_flag once;
-  std::call_once(once, [] {
-    if (!std::getenv("VTK_SMP_BACKEND_IN_USE"))
+  std::call_once(once,
+    []
     {
-      vtkSMPTools::SetBackend("STDThread");
-    }
-  });
+      if (!std::getenv("VTK_SMP_BACKEND_IN_USE"))
+      {
+        vtkSMPTools::SetBackend("STDThread");
+      }
+    });
 }
 }

@@ -30,7 +30,7 @@ constexpr double MetaphysisCorticalThickness = 2.5;
 constexpr double CorticalThinningStart = 40.0;
 constexpr double CorticalThinningEnd = 110.0;
 constexpr double MarrowToCancellousLevel = 80.0; // canal: marrow below, cancellous above
-constexpr double GreaterTrochanterSlope = 0.84; // tan(40 deg): bone top rises laterally
+constexpr double GreaterTrochanterSlope = 0.84;  // tan(40 deg): bone top rises laterally
 // Thigh: muscle inside a cylinder, a layer of subcutaneous fat, air outside.
 constexpr double ThighCenterM = 25.0;
 constexpr double ThighCenterA = 0.0;
@@ -42,13 +42,13 @@ constexpr double FatHU = -100.0;
 constexpr double MuscleHU = 50.0;
 constexpr double MarrowHU = 0.0;
 // CT effects.
-constexpr double HaloDecayLength = 1.0;   // mm
+constexpr double HaloDecayLength = 1.0;    // mm
 constexpr double StreakDecayLength = 25.0; // mm
 constexpr double StreakShare = 0.6;        // streak depth relative to the halo depth
 constexpr double TextureCellSize = 1.5;    // mm, trabecular texture
 constexpr double MembraneTipLength = 14.0; // mm above the tip wrapped in a fibrous membrane
 // Placement.
-constexpr double PivotLevel = 70.0; // stem-frame level about which the stem is tilted
+constexpr double PivotLevel = 70.0;    // stem-frame level about which the stem is tilted
 constexpr double FemurOriginX = -95.0; // right femur; mirrored for the left
 constexpr double FemurOriginY = 20.0;
 constexpr double FemurOriginZ = -170.0;
@@ -119,9 +119,9 @@ double valueNoise(unsigned int seed, Vec3 point)
     const int dx = corner & 1;
     const int dy = (corner >> 1) & 1;
     const int dz = (corner >> 2) & 1;
-    const double weight =
-      (dx ? tx : 1.0 - tx) * (dy ? ty : 1.0 - ty) * (dz ? tz : 1.0 - tz);
-    const double value = 2.0 * unitInterval(hashIndex(seed ^ 0x5bd1e995u, ix + dx, iy + dy, iz + dz)) - 1.0;
+    const double weight = (dx ? tx : 1.0 - tx) * (dy ? ty : 1.0 - ty) * (dz ? tz : 1.0 - tz);
+    const double value =
+      2.0 * unitInterval(hashIndex(seed ^ 0x5bd1e995u, ix + dx, iy + dy, iz + dz)) - 1.0;
     result += weight * value;
   }
   return result;
@@ -157,7 +157,8 @@ std::vector<std::array<std::int64_t, 3>> triangulatePolygon(const std::vector<Ve
   // A point blocks the ear (a, b, c) when it is inside the triangle or on the new diagonal c-a:
   // cutting along a run of collinear points (a subdivided straight side) would strand them.
   constexpr double onEdge = 1e-9;
-  auto isInside = [](Vec2 p, Vec2 a, Vec2 b, Vec2 c) {
+  auto isInside = [](Vec2 p, Vec2 a, Vec2 b, Vec2 c)
+  {
     return cross(b - a, p - a) > onEdge && cross(c - b, p - b) > onEdge &&
       cross(a - c, p - c) > -onEdge;
   };
@@ -225,8 +226,8 @@ int tissueClassOf(Tissue tissue)
 //------------------------------------------------------------------------------------------------
 // StemOutline
 
-StemOutline StemOutline::fromRoundedPolygon(
-  const std::vector<Vec2>& corners, const std::vector<double>& filletRadii)
+StemOutline StemOutline::fromRoundedPolygon(const std::vector<Vec2>& corners,
+  const std::vector<double>& filletRadii)
 {
   const std::size_t n = corners.size();
   std::vector<Primitive> arcs(n);
@@ -298,7 +299,8 @@ StemOutline::Nearest StemOutline::nearest(Vec2 query) const
     {
       const Vec2 direction = primitive.end - primitive.start;
       const double lengthSquared = dot(direction, direction);
-      double t = lengthSquared > 0.0 ? dot(query - primitive.start, direction) / lengthSquared : 0.0;
+      double t =
+        lengthSquared > 0.0 ? dot(query - primitive.start, direction) / lengthSquared : 0.0;
       t = std::clamp(t, 0.0, 1.0);
       point = primitive.start + t * direction;
       normal = rightPerpendicular(normalized(direction));
@@ -402,8 +404,12 @@ StemGeometry::StemGeometry()
   (void)neckSuperiorPoint;
 
   const std::vector<Vec2> corners{ { -distalHalfWidth, distalLevel },
-    { distalHalfWidth, distalLevel }, calcarCorner, neckEnd + neckCoreHalfWidth * neckInferiorSide,
-    neckEnd - neckCoreHalfWidth * neckInferiorSide, neckShoulderCorner, lateralShoulderCorner };
+    { distalHalfWidth, distalLevel },
+    calcarCorner,
+    neckEnd + neckCoreHalfWidth * neckInferiorSide,
+    neckEnd - neckCoreHalfWidth * neckInferiorSide,
+    neckShoulderCorner,
+    lateralShoulderCorner };
   // Fillets: rounded distal end, the calcar curve, rounded trunnion corners, the neck-shoulder
   // junction (concave, larger than the contact layer plus r so offsets stay single-valued),
   // and the lateral shoulder.
@@ -426,7 +432,8 @@ StemGeometry::Query StemGeometry::evaluate(Vec3 stemPoint) const
   }
   else
   {
-    fromCore = { nearest.signedDistance * nearest.outwardNormal.x, stemPoint.y,
+    fromCore = { nearest.signedDistance * nearest.outwardNormal.x,
+      stemPoint.y,
       nearest.signedDistance * nearest.outwardNormal.y };
     const double distance = length(fromCore);
     query.signedDistance = distance - this->HalfThickness;
@@ -518,7 +525,8 @@ Vec3 PhantomModel::stemToFemur(Vec3 stemPoint) const
 {
   const double dm = stemPoint.x;
   const double ds = stemPoint.z - PivotLevel;
-  return { dm * this->TiltCos - ds * this->TiltSin, stemPoint.y,
+  return { dm * this->TiltCos - ds * this->TiltSin,
+    stemPoint.y,
     PivotLevel + dm * this->TiltSin + ds * this->TiltCos };
 }
 
@@ -527,20 +535,23 @@ Vec3 PhantomModel::worldToStem(Vec3 world) const
   const Vec3 femur = this->worldToFemur(world);
   const double dm = femur.x;
   const double dz = femur.z - PivotLevel;
-  return { dm * this->TiltCos + dz * this->TiltSin, femur.y,
+  return { dm * this->TiltCos + dz * this->TiltSin,
+    femur.y,
     PivotLevel - dm * this->TiltSin + dz * this->TiltCos };
 }
 
 Vec3 PhantomModel::stemToWorld(Vec3 stemPoint) const
 {
   const Vec3 femur = this->stemToFemur(stemPoint);
-  return { this->FemurOrigin.x + this->SideSign * femur.x, this->FemurOrigin.y - femur.y,
+  return { this->FemurOrigin.x + this->SideSign * femur.x,
+    this->FemurOrigin.y - femur.y,
     this->FemurOrigin.z + femur.z };
 }
 
 Vec3 PhantomModel::stemDirectionToWorld(Vec3 direction) const
 {
-  const Vec3 femur{ direction.x * this->TiltCos - direction.z * this->TiltSin, direction.y,
+  const Vec3 femur{ direction.x * this->TiltCos - direction.z * this->TiltSin,
+    direction.y,
     direction.x * this->TiltSin + direction.z * this->TiltCos };
   return { this->SideSign * femur.x, -femur.y, femur.z };
 }
@@ -712,7 +723,8 @@ void PhantomModel::stemBounds(double bounds[6]) const
   for (const StemOutline::Sample& sample : this->Stem.outline().sample(0.01, r))
   {
     const Vec2 rim = sample.point + r * sample.outwardNormal;
-    for (const Vec3& local : { Vec3{ rim.x, 0.0, rim.y }, Vec3{ sample.point.x, r, sample.point.y },
+    for (const Vec3& local : { Vec3{ rim.x, 0.0, rim.y },
+           Vec3{ sample.point.x, r, sample.point.y },
            Vec3{ sample.point.x, -r, sample.point.y } })
     {
       const Vec3 world = this->stemToWorld(local);
@@ -743,7 +755,9 @@ void PhantomModel::origin(double origin[3]) const
   }
 }
 
-void PhantomModel::generateVolume(const int extent[6], float* hu, std::uint8_t* labels,
+void PhantomModel::generateVolume(const int extent[6],
+  float* hu,
+  std::uint8_t* labels,
   const std::function<void(double)>& progress) const
 {
   const Parameters& p = this->Params;
@@ -754,7 +768,8 @@ void PhantomModel::generateVolume(const int extent[6], float* hu, std::uint8_t* 
   int grown[6];
   for (int axis = 0; axis < 3; ++axis)
   {
-    margin[axis] = p.blurSigma > 0.0 ? static_cast<int>(std::ceil(3.0 * p.blurSigma / spacing[axis])) : 0;
+    margin[axis] =
+      p.blurSigma > 0.0 ? static_cast<int>(std::ceil(3.0 * p.blurSigma / spacing[axis])) : 0;
     grown[2 * axis] = extent[2 * axis] - margin[axis];
     grown[2 * axis + 1] = extent[2 * axis + 1] + margin[axis];
   }
@@ -769,11 +784,14 @@ void PhantomModel::generateVolume(const int extent[6], float* hu, std::uint8_t* 
     return;
   }
 
-  auto worldOf = [&](double i, double j, double k) {
-    return Vec3{ this->Origin[0] + i * spacing[0], this->Origin[1] + j * spacing[1],
+  auto worldOf = [&](double i, double j, double k)
+  {
+    return Vec3{ this->Origin[0] + i * spacing[0],
+      this->Origin[1] + j * spacing[1],
       this->Origin[2] + k * spacing[2] };
   };
-  auto report = [&](double fraction) {
+  auto report = [&](double fraction)
+  {
     if (progress)
     {
       progress(fraction);
@@ -787,31 +805,35 @@ void PhantomModel::generateVolume(const int extent[6], float* hu, std::uint8_t* 
   for (std::int64_t kBegin = 0; kBegin < gz; kBegin += chunk)
   {
     const std::int64_t kEnd = std::min(gz, kBegin + chunk);
-    vtkSMPTools::For(kBegin * gy, kEnd * gy, [&](std::int64_t rowBegin, std::int64_t rowEnd) {
-      for (std::int64_t row = rowBegin; row < rowEnd; ++row)
+    vtkSMPTools::For(kBegin * gy,
+      kEnd * gy,
+      [&](std::int64_t rowBegin, std::int64_t rowEnd)
       {
-        const std::int64_t k = row / gy;
-        const std::int64_t j = row % gy;
-        float* out = field.data() + row * gx;
-        for (std::int64_t i = 0; i < gx; ++i)
+        for (std::int64_t row = rowBegin; row < rowEnd; ++row)
         {
-          double sum = 0.0;
-          for (int sk = 0; sk < sub; ++sk)
+          const std::int64_t k = row / gy;
+          const std::int64_t j = row % gy;
+          float* out = field.data() + row * gx;
+          for (std::int64_t i = 0; i < gx; ++i)
           {
-            for (int sj = 0; sj < sub; ++sj)
+            double sum = 0.0;
+            for (int sk = 0; sk < sub; ++sk)
             {
-              for (int si = 0; si < sub; ++si)
+              for (int sj = 0; sj < sub; ++sj)
               {
-                const Vec3 world = worldOf(grown[0] + i - 0.5 + (si + 0.5) / sub,
-                  grown[2] + j - 0.5 + (sj + 0.5) / sub, grown[4] + k - 0.5 + (sk + 0.5) / sub);
-                sum += this->tissueHU(this->tissueIgnoringMetal(world, nullptr), world);
+                for (int si = 0; si < sub; ++si)
+                {
+                  const Vec3 world = worldOf(grown[0] + i - 0.5 + (si + 0.5) / sub,
+                    grown[2] + j - 0.5 + (sj + 0.5) / sub,
+                    grown[4] + k - 0.5 + (sk + 0.5) / sub);
+                  sum += this->tissueHU(this->tissueIgnoringMetal(world, nullptr), world);
+                }
               }
             }
+            out[i] = static_cast<float>(sum / (sub * sub * sub));
           }
-          out[i] = static_cast<float>(sum / (sub * sub * sub));
         }
-      }
-    });
+      });
     report(0.75 * static_cast<double>(kEnd) / gz);
   }
 
@@ -836,61 +858,70 @@ void PhantomModel::generateVolume(const int extent[6], float* hu, std::uint8_t* 
     }
     // x pass: grown (gx, gy, gz) -> (ex, gy, gz)
     std::vector<float> passX(static_cast<std::size_t>(ex * gy * gz));
-    vtkSMPTools::For(0, gy * gz, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t row = begin; row < end; ++row)
+    vtkSMPTools::For(0,
+      gy * gz,
+      [&](std::int64_t begin, std::int64_t end)
       {
-        const float* in = field.data() + row * gx;
-        float* out = passX.data() + row * ex;
-        for (std::int64_t i = 0; i < ex; ++i)
+        for (std::int64_t row = begin; row < end; ++row)
         {
-          double sum = 0.0;
-          for (int t = 0; t <= 2 * margin[0]; ++t)
+          const float* in = field.data() + row * gx;
+          float* out = passX.data() + row * ex;
+          for (std::int64_t i = 0; i < ex; ++i)
           {
-            sum += kernels[0][t] * in[i + t];
+            double sum = 0.0;
+            for (int t = 0; t <= 2 * margin[0]; ++t)
+            {
+              sum += kernels[0][t] * in[i + t];
+            }
+            out[i] = static_cast<float>(sum);
           }
-          out[i] = static_cast<float>(sum);
         }
-      }
-    });
+      });
     // y pass: (ex, gy, gz) -> (ex, ey, gz)
     std::vector<float> passY(static_cast<std::size_t>(ex * ey * gz));
-    vtkSMPTools::For(0, gz, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t k = begin; k < end; ++k)
+    vtkSMPTools::For(0,
+      gz,
+      [&](std::int64_t begin, std::int64_t end)
       {
-        for (std::int64_t j = 0; j < ey; ++j)
+        for (std::int64_t k = begin; k < end; ++k)
         {
-          float* out = passY.data() + (k * ey + j) * ex;
-          for (std::int64_t i = 0; i < ex; ++i)
+          for (std::int64_t j = 0; j < ey; ++j)
           {
-            double sum = 0.0;
-            for (int t = 0; t <= 2 * margin[1]; ++t)
+            float* out = passY.data() + (k * ey + j) * ex;
+            for (std::int64_t i = 0; i < ex; ++i)
             {
-              sum += kernels[1][t] * passX[(k * gy + j + t) * ex + i];
+              double sum = 0.0;
+              for (int t = 0; t <= 2 * margin[1]; ++t)
+              {
+                sum += kernels[1][t] * passX[(k * gy + j + t) * ex + i];
+              }
+              out[i] = static_cast<float>(sum);
             }
-            out[i] = static_cast<float>(sum);
           }
         }
-      }
-    });
+      });
     // z pass: (ex, ey, gz) -> (ex, ey, ez)
-    vtkSMPTools::For(0, ez, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t k = begin; k < end; ++k)
+    vtkSMPTools::For(0,
+      ez,
+      [&](std::int64_t begin, std::int64_t end)
       {
-        for (std::int64_t j = 0; j < ey; ++j)
+        for (std::int64_t k = begin; k < end; ++k)
         {
-          float* out = blurred.data() + (k * ey + j) * ex;
-          for (std::int64_t i = 0; i < ex; ++i)
+          for (std::int64_t j = 0; j < ey; ++j)
           {
-            double sum = 0.0;
-            for (int t = 0; t <= 2 * margin[2]; ++t)
+            float* out = blurred.data() + (k * ey + j) * ex;
+            for (std::int64_t i = 0; i < ex; ++i)
             {
-              sum += kernels[2][t] * passY[((k + t) * ey + j) * ex + i];
+              double sum = 0.0;
+              for (int t = 0; t <= 2 * margin[2]; ++t)
+              {
+                sum += kernels[2][t] * passY[((k + t) * ey + j) * ex + i];
+              }
+              out[i] = static_cast<float>(sum);
             }
-            out[i] = static_cast<float>(sum);
           }
         }
-      }
-    });
+      });
   }
   else
   {
@@ -902,59 +933,63 @@ void PhantomModel::generateVolume(const int extent[6], float* hu, std::uint8_t* 
   // Stage 3: the metal, its blooming, beam hardening, noise and clipping, voxel by voxel.
   const double bloomSigma = 0.5 * p.bloomingWidth;
   const double r = this->Stem.halfThickness();
-  vtkSMPTools::For(0, ey * ez, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t row = begin; row < end; ++row)
+  vtkSMPTools::For(0,
+    ey * ez,
+    [&](std::int64_t begin, std::int64_t end)
     {
-      const std::int64_t k = row / ey;
-      const std::int64_t j = row % ey;
-      const std::int64_t gk = extent[4] + k;
-      const std::int64_t gj = extent[2] + j;
-      for (std::int64_t i = 0; i < ex; ++i)
+      for (std::int64_t row = begin; row < end; ++row)
       {
-        const std::int64_t gi = extent[0] + i;
-        const std::int64_t index = row * ex + i;
-        const Vec3 world = worldOf(static_cast<double>(gi), static_cast<double>(gj), static_cast<double>(gk));
-        const Vec3 stemPoint = this->worldToStem(world);
-        const StemGeometry::Query stemQuery = this->Stem.evaluate(stemPoint);
-        const double distance = stemQuery.signedDistance;
-        const Vec3 normal = this->stemDirectionToWorld(stemQuery.outwardNormal);
-        // The metal edge is spread by the PSF, the voxel (box of the voxel size along the
-        // normal) and the blooming; a Gaussian edge profile with these variances added.
-        const double boxVariance = (normal.x * normal.x * spacing[0] * spacing[0] +
-                                     normal.y * normal.y * spacing[1] * spacing[1] +
-                                     normal.z * normal.z * spacing[2] * spacing[2]) /
-          12.0;
-        const double edgeSigma =
-          std::sqrt(p.blurSigma * p.blurSigma + bloomSigma * bloomSigma + boxVariance);
-        const double metalShare = 0.5 * std::erfc(distance / (edgeSigma * std::sqrt(2.0)));
-        double value = blurred[index] * (1.0 - metalShare) + p.metalHU * metalShare;
-        // Beam hardening: a dark halo next to the metal and dark streaks leaving the stem along
-        // the medial-lateral direction (the longest path through the metal).
-        const double outside = std::max(distance, 0.0);
-        const double halo = p.beamHardeningHU * std::exp(-outside / HaloDecayLength);
-        const double mlWeight = std::pow(std::abs(stemQuery.outwardNormal.x), 4);
-        const double apOffset = stemPoint.y / r;
-        const double streak = StreakShare * p.beamHardeningHU * mlWeight *
-          std::exp(-2.0 * apOffset * apOffset) * std::exp(-outside / StreakDecayLength);
-        value -= (1.0 - metalShare) * (halo + (distance > 0.0 ? streak : 0.0));
-        if (p.noiseSigma > 0.0)
+        const std::int64_t k = row / ey;
+        const std::int64_t j = row % ey;
+        const std::int64_t gk = extent[4] + k;
+        const std::int64_t gj = extent[2] + j;
+        for (std::int64_t i = 0; i < ex; ++i)
         {
-          value += p.noiseSigma * gaussianNoise(p.seed, gi, gj, gk);
-        }
-        if (p.clip)
-        {
-          value = std::min(value, p.clipMaximumHU);
-        }
-        value = std::max(value, -1024.0);
-        hu[index] = static_cast<float>(value);
-        if (labels)
-        {
-          labels[index] = static_cast<std::uint8_t>(
-            distance < 0.0 ? Tissue::Metal : this->tissueIgnoringMetal(world, &stemQuery));
+          const std::int64_t gi = extent[0] + i;
+          const std::int64_t index = row * ex + i;
+          const Vec3 world =
+            worldOf(static_cast<double>(gi), static_cast<double>(gj), static_cast<double>(gk));
+          const Vec3 stemPoint = this->worldToStem(world);
+          const StemGeometry::Query stemQuery = this->Stem.evaluate(stemPoint);
+          const double distance = stemQuery.signedDistance;
+          const Vec3 normal = this->stemDirectionToWorld(stemQuery.outwardNormal);
+          // The metal edge is spread by the PSF, the voxel (box of the voxel size along the
+          // normal) and the blooming; a Gaussian edge profile with these variances added.
+          const double boxVariance = (normal.x * normal.x * spacing[0] * spacing[0] +
+                                       normal.y * normal.y * spacing[1] * spacing[1] +
+                                       normal.z * normal.z * spacing[2] * spacing[2]) /
+            12.0;
+          const double edgeSigma =
+            std::sqrt(p.blurSigma * p.blurSigma + bloomSigma * bloomSigma + boxVariance);
+          const double metalShare = 0.5 * std::erfc(distance / (edgeSigma * std::sqrt(2.0)));
+          double value = blurred[index] * (1.0 - metalShare) + p.metalHU * metalShare;
+          // Beam hardening: a dark halo next to the metal and dark streaks leaving the stem along
+          // the medial-lateral direction (the longest path through the metal).
+          const double outside = std::max(distance, 0.0);
+          const double halo = p.beamHardeningHU * std::exp(-outside / HaloDecayLength);
+          const double mlWeight = std::pow(std::abs(stemQuery.outwardNormal.x), 4);
+          const double apOffset = stemPoint.y / r;
+          const double streak = StreakShare * p.beamHardeningHU * mlWeight *
+            std::exp(-2.0 * apOffset * apOffset) * std::exp(-outside / StreakDecayLength);
+          value -= (1.0 - metalShare) * (halo + (distance > 0.0 ? streak : 0.0));
+          if (p.noiseSigma > 0.0)
+          {
+            value += p.noiseSigma * gaussianNoise(p.seed, gi, gj, gk);
+          }
+          if (p.clip)
+          {
+            value = std::min(value, p.clipMaximumHU);
+          }
+          value = std::max(value, -1024.0);
+          hu[index] = static_cast<float>(value);
+          if (labels)
+          {
+            labels[index] = static_cast<std::uint8_t>(
+              distance < 0.0 ? Tissue::Metal : this->tissueIgnoringMetal(world, &stemQuery));
+          }
         }
       }
-    }
-  });
+    });
   report(1.0);
 }
 
@@ -976,15 +1011,17 @@ Surface PhantomModel::generateSurface() const
     const double across = ring == 0 ? -r : (ring == rings ? r : r * std::sin(latitude));
     for (const StemOutline::Sample& sample : outline)
     {
-      const Vec3 local{ sample.point.x + inPlane * sample.outwardNormal.x, across,
+      const Vec3 local{ sample.point.x + inPlane * sample.outwardNormal.x,
+        across,
         sample.point.y + inPlane * sample.outwardNormal.y };
       const double inPlaneShare = (ring == 0 || ring == rings) ? 0.0 : std::cos(latitude);
-      const Vec3 localNormal{ inPlaneShare * sample.outwardNormal.x, across / r,
-        inPlaneShare * sample.outwardNormal.y };
+      const Vec3 localNormal{
+        inPlaneShare * sample.outwardNormal.x, across / r, inPlaneShare * sample.outwardNormal.y
+      };
       surface.points.push_back(this->stemToWorld(local));
       surface.trueNormals.push_back(normalized(this->stemDirectionToWorld(localNormal)));
-      surface.trueGruenZone.push_back(static_cast<std::uint8_t>(gruenZone(
-        local.z, localNormal, this->Params.resectionLevel, this->Params.tipZoneLength)));
+      surface.trueGruenZone.push_back(static_cast<std::uint8_t>(
+        gruenZone(local.z, localNormal, this->Params.resectionLevel, this->Params.tipZoneLength)));
     }
   }
   // Rim quads, each split along one diagonal (outward in the right-handed stem frame).
@@ -1031,12 +1068,15 @@ Surface PhantomModel::generateSurface() const
   }
   // Ground truth: the tissue a fixed distance outside along the true normal.
   surface.trueTissueClass.resize(surface.points.size());
-  vtkSMPTools::For(0, static_cast<std::int64_t>(surface.points.size()),
-    [&](std::int64_t begin, std::int64_t end) {
+  vtkSMPTools::For(0,
+    static_cast<std::int64_t>(surface.points.size()),
+    [&](std::int64_t begin, std::int64_t end)
+    {
       for (std::int64_t i = begin; i < end; ++i)
       {
         const Vec3 probe = surface.points[i] + this->Params.truthDistance * surface.trueNormals[i];
-        surface.trueTissueClass[i] = static_cast<std::uint8_t>(tissueClassOf(this->tissueAt(probe)));
+        surface.trueTissueClass[i] =
+          static_cast<std::uint8_t>(tissueClassOf(this->tissueAt(probe)));
       }
     });
   return surface;

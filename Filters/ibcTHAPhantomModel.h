@@ -13,8 +13,8 @@
 #ifndef ibcTHAPhantomModel_h
 #define ibcTHAPhantomModel_h
 
-#include "ibcVector.h"
 #include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "ibcVector.h"
 
 #include <array>
 #include <cstdint>
@@ -80,12 +80,12 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT Parameters
   double margin = 20.0; ///< mm around the stem's bounding box
 
   // CT effects.
-  int supersampling = 2;           ///< partial volume: k x k x k samples per voxel (1 = off)
-  double blurSigma = 0.4;          ///< Gaussian point-spread function, mm (0 = off)
-  double bloomingWidth = 1.0;      ///< mm; metal edge spread by an extra Gaussian of sigma w/2
-  double beamHardeningHU = 100.0;  ///< depth of the dark halo next to metal; streaks are 0.6 x
-  double noiseSigma = 20.0;        ///< HU, Gaussian, deterministic for a seed
-  bool clip = true;                ///< clip at clipMaximumHU as a 12-bit scanner does
+  int supersampling = 2;          ///< partial volume: k x k x k samples per voxel (1 = off)
+  double blurSigma = 0.4;         ///< Gaussian point-spread function, mm (0 = off)
+  double bloomingWidth = 1.0;     ///< mm; metal edge spread by an extra Gaussian of sigma w/2
+  double beamHardeningHU = 100.0; ///< depth of the dark halo next to metal; streaks are 0.6 x
+  double noiseSigma = 20.0;       ///< HU, Gaussian, deterministic for a seed
+  bool clip = true;               ///< clip at clipMaximumHU as a 12-bit scanner does
   double clipMaximumHU = 3071.0;
   unsigned int seed = 1;
 
@@ -122,8 +122,8 @@ public:
   };
 
   /// Rounds each corner of a counter-clockwise polygon with the given fillet radius.
-  static StemOutline fromRoundedPolygon(
-    const std::vector<Vec2>& corners, const std::vector<double>& filletRadii);
+  static StemOutline fromRoundedPolygon(const std::vector<Vec2>& corners,
+    const std::vector<double>& filletRadii);
 
   Nearest nearest(Vec2 query) const;
 
@@ -177,8 +177,10 @@ struct Surface
 /// 0 above the resection level; 4 and 11 below tipZoneLength; the rest split in thirds between
 /// the tip and the resection level. AP set (1-7) when the normal is more medial-lateral than
 /// anterior-posterior.
-IMPLANTBONECONTACTFILTERS_EXPORT int gruenZone(
-  double level, Vec3 outwardNormal, double resectionLevel, double tipZoneLength);
+IMPLANTBONECONTACTFILTERS_EXPORT int gruenZone(double level,
+  Vec3 outwardNormal,
+  double resectionLevel,
+  double tipZoneLength);
 
 class IMPLANTBONECONTACTFILTERS_EXPORT PhantomModel
 {
@@ -205,7 +207,9 @@ public:
   void origin(double origin[3]) const;
   /// Fills hu (and labels, if not null) for the sub-extent, x fastest. Only this extent plus
   /// the blur's margin is computed. progress(fraction) is called from the calling thread.
-  void generateVolume(const int extent[6], float* hu, std::uint8_t* labels,
+  void generateVolume(const int extent[6],
+    float* hu,
+    std::uint8_t* labels,
     const std::function<void(double)>& progress = nullptr) const;
 
   /// The stem surface in world coordinates as a CAD export would tessellate it, with ground

@@ -60,8 +60,9 @@ int vtkTHAPhantom::FillOutputPortInformation(int port, vtkInformation* info)
   return 1;
 }
 
-vtkTypeBool vtkTHAPhantom::ProcessRequest(
-  vtkInformation* request, vtkInformationVector** inputs, vtkInformationVector* outputs)
+vtkTypeBool vtkTHAPhantom::ProcessRequest(vtkInformation* request,
+  vtkInformationVector** inputs,
+  vtkInformationVector* outputs)
 {
   if (request->Has(vtkDemandDrivenPipeline::REQUEST_INFORMATION()))
   {
@@ -113,10 +114,8 @@ int vtkTHAPhantom::RequestInformation(vtkInformationVector* outputs)
 {
   if (this->Spacing[0] <= 0.0 || this->Spacing[1] <= 0.0 || this->Spacing[2] <= 0.0)
   {
-    vtkErrorMacro("Spacing must be positive in all three directions; got " << this->Spacing[0]
-                                                                          << ", " << this->Spacing[1]
-                                                                          << ", " << this->Spacing[2]
-                                                                          << ".");
+    vtkErrorMacro("Spacing must be positive in all three directions; got "
+      << this->Spacing[0] << ", " << this->Spacing[1] << ", " << this->Spacing[2] << ".");
     return 0;
   }
   const ibc::phantom::PhantomModel model(parametersOf(this));
@@ -166,7 +165,8 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
     {
       labels->SetNumberOfTuples(voxels);
     }
-    model.generateVolume(extent, hu.data(),
+    model.generateVolume(extent,
+      hu.data(),
       this->GenerateTissueLabels ? labels->GetPointer(0) : nullptr,
       [this](double fraction) { this->UpdateProgress(0.9 * fraction); });
 
@@ -258,7 +258,9 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
   for (vtkIdType t = firstTriangle; t < endTriangle; ++t)
   {
     const auto& triangle = surface.triangles[t];
-    const vtkIdType ids[3] = { newIndex[triangle[0]], newIndex[triangle[1]], newIndex[triangle[2]] };
+    const vtkIdType ids[3] = {
+      newIndex[triangle[0]], newIndex[triangle[1]], newIndex[triangle[2]]
+    };
     polys->InsertNextCell(3, ids);
   }
   output->SetPoints(points);

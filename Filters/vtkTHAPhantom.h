@@ -116,8 +116,9 @@ public:
   vtkBooleanMacro(DistributeSurface, bool);
   ///@}
 
-  vtkTypeBool ProcessRequest(
-    vtkInformation* request, vtkInformationVector** inputs, vtkInformationVector* outputs) override;
+  vtkTypeBool ProcessRequest(vtkInformation* request,
+    vtkInformationVector** inputs,
+    vtkInformationVector* outputs) override;
 
 protected:
   vtkTHAPhantom();

@@ -33,8 +33,8 @@ Parameters quietParameters()
 TEST(StemOutline, RoundedSquareHasExactSignedDistance)
 {
   // A 10 x 10 square with corners rounded by 2: distances known in closed form.
-  const StemOutline square = StemOutline::fromRoundedPolygon(
-    { { 0, 0 }, { 10, 0 }, { 10, 10 }, { 0, 10 } }, { 2, 2, 2, 2 });
+  const StemOutline square =
+    StemOutline::fromRoundedPolygon({ { 0, 0 }, { 10, 0 }, { 10, 10 }, { 0, 10 } }, { 2, 2, 2, 2 });
   EXPECT_NEAR(square.nearest({ 5, 5 }).signedDistance, -5.0, 1e-12);
   EXPECT_NEAR(square.nearest({ 5, -3 }).signedDistance, 3.0, 1e-12);
   EXPECT_NEAR(square.nearest({ 13, 5 }).signedDistance, 3.0, 1e-12);
@@ -59,8 +59,9 @@ TEST(StemGeometry, SignedDistanceIsExactAlongNormals)
   {
     const auto& sample = samples[pick(random)];
     const double phi = latitude(random);
-    const Vec3 normal{ std::cos(phi) * sample.outwardNormal.x, std::sin(phi),
-      std::cos(phi) * sample.outwardNormal.y };
+    const Vec3 normal{
+      std::cos(phi) * sample.outwardNormal.x, std::sin(phi), std::cos(phi) * sample.outwardNormal.y
+    };
     const Vec3 surfacePoint = Vec3{ sample.point.x, 0.0, sample.point.y } + r * normal;
     const double t = offset(random);
     const StemGeometry::Query query = stem.evaluate(surfacePoint + t * normal);
@@ -159,8 +160,8 @@ TEST(PhantomSurface, IsClosedManifoldAndOutward)
   {
     perimeter += length(fine[(i + 1) % fine.size()].point - fine[i].point);
   }
-  const double expected = 2.0 * r * stem.outline().area() + 0.5 * Pi * r * r * perimeter +
-    4.0 / 3.0 * Pi * r * r * r;
+  const double expected =
+    2.0 * r * stem.outline().area() + 0.5 * Pi * r * r * perimeter + 4.0 / 3.0 * Pi * r * r * r;
   EXPECT_GT(volume, 0.0);
   EXPECT_NEAR(volume / expected, 1.0, 5e-4);
   // Vertices lie on the analytic surface, true normals are the analytic ones.
@@ -168,8 +169,8 @@ TEST(PhantomSurface, IsClosedManifoldAndOutward)
   {
     const StemGeometry::Query query = stem.evaluate(model.worldToStem(surface.points[i]));
     ASSERT_NEAR(query.signedDistance, 0.0, 1e-9);
-    ASSERT_NEAR(dot(model.stemDirectionToWorld(query.outwardNormal), surface.trueNormals[i]), 1.0,
-      1e-6);
+    ASSERT_NEAR(
+      dot(model.stemDirectionToWorld(query.outwardNormal), surface.trueNormals[i]), 1.0, 1e-6);
   }
 }
 
@@ -294,9 +295,8 @@ TEST(PhantomVolume, TissuesReadTheirValuesAwayFromEdges)
     {
       for (int i = reach; i < nx - reach; i += 2)
       {
-        const auto index = [&](int a, int b, int c) {
-          return (static_cast<std::size_t>(c) * ny + b) * nx + a;
-        };
+        const auto index = [&](int a, int b, int c)
+        { return (static_cast<std::size_t>(c) * ny + b) * nx + a; };
         const int label = labels[index(i, j, k)];
         bool uniform = true;
         for (int c = -reach; c <= reach && uniform; ++c)
@@ -311,8 +311,13 @@ TEST(PhantomVolume, TissuesReadTheirValuesAwayFromEdges)
       }
     }
   }
-  const std::map<int, double> expected{ { 0, -1000.0 }, { 1, -100.0 }, { 2, 50.0 }, { 3, 0.0 },
-    { 5, 300.0 }, { 6, 1400.0 }, { 7, 6000.0 } };
+  const std::map<int, double> expected{ { 0, -1000.0 },
+    { 1, -100.0 },
+    { 2, 50.0 },
+    { 3, 0.0 },
+    { 5, 300.0 },
+    { 6, 1400.0 },
+    { 7, 6000.0 } };
   for (const auto& [label, value] : expected)
   {
     ASSERT_GT(sums[label].second, 0) << "no voxel of label " << label << " away from edges";
