@@ -127,6 +127,45 @@ double valueNoise(unsigned int seed, Vec3 point)
   return result;
 }
 
+// Convolves a (x fastest) block with a kernel along one axis, keeping only the voxels whose
+// whole kernel lies inside: the output is kernel.size() - 1 shorter along that axis.
+void convolveAlongAxis(const float* input,
+  std::array<std::int64_t, 3> inputDimensions,
+  int axis,
+  const std::vector<double>& kernel,
+  float* output)
+{
+  std::array<std::int64_t, 3> outputDimensions = inputDimensions;
+  outputDimensions[axis] -= static_cast<std::int64_t>(kernel.size()) - 1;
+  const std::int64_t strides[3] = {
+    1, inputDimensions[0], inputDimensions[0] * inputDimensions[1]
+  };
+  const std::int64_t stride = strides[axis];
+  const std::int64_t nx = outputDimensions[0];
+  const std::int64_t ny = outputDimensions[1];
+  vtkSMPTools::For(0,
+    ny * outputDimensions[2],
+    [&](std::int64_t begin, std::int64_t end)
+    {
+      for (std::int64_t row = begin; row < end; ++row)
+      {
+        const std::int64_t j = row % ny;
+        const std::int64_t k = row / ny;
+        const float* in = input + k * strides[2] + j * strides[1];
+        float* out = output + row * nx;
+        for (std::int64_t i = 0; i < nx; ++i)
+        {
+          double sum = 0.0;
+          for (std::size_t t = 0; t < kernel.size(); ++t)
+          {
+            sum += kernel[t] * in[i + static_cast<std::int64_t>(t) * stride];
+          }
+          out[i] = static_cast<float>(sum);
+        }
+      }
+    });
+}
+
 enum class Quadrant
 {
   Medial,
@@ -856,72 +895,12 @@ void PhantomModel::generateVolume(const int extent[6],
         weight /= total;
       }
     }
-    // x pass: grown (gx, gy, gz) -> (ex, gy, gz)
+    // Crop one axis at a time: grown -> (ex, gy, gz) -> (ex, ey, gz) -> (ex, ey, ez).
     std::vector<float> passX(static_cast<std::size_t>(ex * gy * gz));
-    vtkSMPTools::For(0,
-      gy * gz,
-      [&](std::int64_t begin, std::int64_t end)
-      {
-        for (std::int64_t row = begin; row < end; ++row)
-        {
-          const float* in = field.data() + row * gx;
-          float* out = passX.data() + row * ex;
-          for (std::int64_t i = 0; i < ex; ++i)
-          {
-            double sum = 0.0;
-            for (int t = 0; t <= 2 * margin[0]; ++t)
-            {
-              sum += kernels[0][t] * in[i + t];
-            }
-            out[i] = static_cast<float>(sum);
-          }
-        }
-      });
-    // y pass: (ex, gy, gz) -> (ex, ey, gz)
     std::vector<float> passY(static_cast<std::size_t>(ex * ey * gz));
-    vtkSMPTools::For(0,
-      gz,
-      [&](std::int64_t begin, std::int64_t end)
-      {
-        for (std::int64_t k = begin; k < end; ++k)
-        {
-          for (std::int64_t j = 0; j < ey; ++j)
-          {
-            float* out = passY.data() + (k * ey + j) * ex;
-            for (std::int64_t i = 0; i < ex; ++i)
-            {
-              double sum = 0.0;
-              for (int t = 0; t <= 2 * margin[1]; ++t)
-              {
-                sum += kernels[1][t] * passX[(k * gy + j + t) * ex + i];
-              }
-              out[i] = static_cast<float>(sum);
-            }
-          }
-        }
-      });
-    // z pass: (ex, ey, gz) -> (ex, ey, ez)
-    vtkSMPTools::For(0,
-      ez,
-      [&](std::int64_t begin, std::int64_t end)
-      {
-        for (std::int64_t k = begin; k < end; ++k)
-        {
-          for (std::int64_t j = 0; j < ey; ++j)
-          {
-            float* out = blurred.data() + (k * ey + j) * ex;
-            for (std::int64_t i = 0; i < ex; ++i)
-            {
-              double sum = 0.0;
-              for (int t = 0; t <= 2 * margin[2]; ++t)
-              {
-                sum += kernels[2][t] * passY[((k + t) * ey + j) * ex + i];
-              }
-              out[i] = static_cast<float>(sum);
-            }
-          }
-        }
-      });
+    convolveAlongAxis(field.data(), { gx, gy, gz }, 0, kernels[0], passX.data());
+    convolveAlongAxis(passX.data(), { ex, gy, gz }, 1, kernels[1], passY.data());
+    convolveAlongAxis(passY.data(), { ex, ey, gz }, 2, kernels[2], blurred.data());
   }
   else
   {
