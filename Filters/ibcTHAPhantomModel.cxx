@@ -47,6 +47,7 @@ constexpr double StreakDecayLength = 25.0; // mm
 constexpr double StreakShare = 0.6;        // streak depth relative to the halo depth
 constexpr double TextureCellSize = 1.5;    // mm, trabecular texture
 constexpr double MembraneTipLength = 14.0; // mm above the tip wrapped in a fibrous membrane
+constexpr double RobustShift = 0.75;       // mm along the surface that must not change the truth
 // Placement.
 constexpr double PivotLevel = 70.0;    // stem-frame level about which the stem is tilted
 constexpr double FemurOriginX = -95.0; // right femur; mirrored for the left
@@ -1045,17 +1046,38 @@ Surface PhantomModel::generateSurface() const
       std::swap(triangle[1], triangle[2]);
     }
   }
-  // Ground truth: the tissue a fixed distance outside along the true normal.
+  // Ground truth: the tissue a fixed distance outside along the true normal. A vertex near a
+  // boundary of the pattern (or of the anatomy) has a class that hinges on sub-millimetre
+  // details; it is flagged so that tests can tell method errors from truth ambiguity.
   surface.trueTissueClass.resize(surface.points.size());
+  surface.trueTissueClassIsRobust.resize(surface.points.size());
   vtkSMPTools::For(0,
     static_cast<std::int64_t>(surface.points.size()),
     [&](std::int64_t begin, std::int64_t end)
     {
       for (std::int64_t i = begin; i < end; ++i)
       {
-        const Vec3 probe = surface.points[i] + this->Params.truthDistance * surface.trueNormals[i];
-        surface.trueTissueClass[i] =
-          static_cast<std::uint8_t>(tissueClassOf(this->tissueAt(probe)));
+        const Vec3 normal = surface.trueNormals[i];
+        const Vec3 probe = surface.points[i] + this->Params.truthDistance * normal;
+        const int truth = tissueClassOf(this->tissueAt(probe));
+        surface.trueTissueClass[i] = static_cast<std::uint8_t>(truth);
+        const Vec3 helper = std::abs(normal.x) < 0.9 ? Vec3{ 1, 0, 0 } : Vec3{ 0, 1, 0 };
+        const Vec3 tangent1 = normalized(cross(normal, helper));
+        const Vec3 tangent2 = cross(normal, tangent1);
+        bool robust = true;
+        for (const double depth : { 1.5, this->Params.truthDistance, 3.5 })
+        {
+          for (const Vec3 shift : { Vec3{},
+                 RobustShift * tangent1,
+                 -RobustShift * tangent1,
+                 RobustShift * tangent2,
+                 -RobustShift * tangent2 })
+          {
+            robust = robust &&
+              tissueClassOf(this->tissueAt(surface.points[i] + shift + depth * normal)) == truth;
+          }
+        }
+        surface.trueTissueClassIsRobust[i] = robust ? 1 : 0;
       }
     });
   return surface;

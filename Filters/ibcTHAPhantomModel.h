@@ -170,6 +170,8 @@ struct Surface
   std::vector<std::array<std::int64_t, 3>> triangles;
   std::vector<Vec3> trueNormals;
   std::vector<std::uint8_t> trueTissueClass;
+  /// 1 when the class is the same 1.5 to 3.5 mm out and 0.75 mm aside: not on a boundary.
+  std::vector<std::uint8_t> trueTissueClassIsRobust;
   std::vector<std::uint8_t> trueGruenZone;
 };
 

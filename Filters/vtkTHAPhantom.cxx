@@ -236,6 +236,8 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
   normals->SetNumberOfComponents(3);
   vtkNew<vtkUnsignedCharArray> tissueClass;
   tissueClass->SetName("TrueTissueClass");
+  vtkNew<vtkUnsignedCharArray> robust;
+  robust->SetName("TrueTissueClassIsRobust");
   vtkNew<vtkUnsignedCharArray> zone;
   zone->SetName("TrueGruenZone");
   vtkNew<vtkIdTypeArray> originalIds;
@@ -251,6 +253,7 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
     newIndex[i] = points->InsertNextPoint(p.x, p.y, p.z);
     normals->InsertNextTuple3(n.x, n.y, n.z);
     tissueClass->InsertNextValue(surface.trueTissueClass[i]);
+    robust->InsertNextValue(surface.trueTissueClassIsRobust[i]);
     zone->InsertNextValue(surface.trueGruenZone[i]);
     originalIds->InsertNextValue(static_cast<vtkIdType>(i));
   }
@@ -267,6 +270,7 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
   output->SetPolys(polys);
   output->GetPointData()->AddArray(normals);
   output->GetPointData()->AddArray(tissueClass);
+  output->GetPointData()->AddArray(robust);
   output->GetPointData()->AddArray(zone);
   output->GetPointData()->AddArray(originalIds);
 

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Sampling a CT along surface normals: the algorithms of vtkNormalOffsetProbe in plain C++.
+//
+// A volume block is a raw scalar buffer (x fastest) with its structured extent and the 3x4
+// matrix from physical (world) coordinates to continuous structured indices, so any spacing,
+// origin and direction matrix is honoured. Sampling happens in index space.
+#ifndef ibcNormalProbe_h
+#define ibcNormalProbe_h
+
+#include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "ibcVector.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace ibc
+{
+namespace probe
+{
+
+enum class Interpolation
+{
+  Nearest = 0,
+  Linear = 1,
+  Cubic = 2 ///< Catmull-Rom cubic convolution (exact for quadratic fields), 4x4x4 voxels
+};
+
+enum class Mode
+{
+  SingleOffset = 0,
+  ProfileMaximum = 1,
+  ProfileMean = 2,
+  ProfileMedian = 3,
+  Automatic = 4
+};
+
+/// Voxels on each side of a sample that an interpolation reads (1 for linear: the cell).
+IMPLANTBONECONTACTFILTERS_EXPORT int stencilReach(Interpolation interpolation);
+
+/// A block of voxels: the data, its extent and where it sits in the world.
+struct IMPLANTBONECONTACTFILTERS_EXPORT VolumeBlock
+{
+  const void* data = nullptr;
+  int scalarType = 0;                           ///< VTK scalar type id (VTK_SHORT, VTK_FLOAT, ...)
+  int components = 1;                           ///< the first component is sampled
+  int extent[6] = { 0, -1, 0, -1, 0, -1 };      ///< voxels held here (a piece under MPI)
+  int wholeExtent[6] = { 0, -1, 0, -1, 0, -1 }; ///< the whole volume's extent
+  double physicalToIndex[12] = { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0 }; ///< rows of a 3x4 matrix
+
+  Vec3 toIndex(Vec3 world) const;
+  Vec3 directionToIndex(Vec3 direction) const;
+  /// Whether the interpolation stencil at this continuous index lies inside the block.
+  bool containsStencil(Vec3 index, Interpolation interpolation) const;
+  bool insideWholeExtent(Vec3 index) const;
+};
+
+enum SampleStatus : std::uint8_t
+{
+  Sampled = 0,
+  OutsideVolume = 1, ///< the position is outside the whole volume: the sample is NaN
+  InOtherBlock = 2   ///< inside the volume but its stencil is not in this block
+};
+
+/// Value at a continuous structured index; false (and value untouched) when the stencil is not
+/// inside the block.
+IMPLANTBONECONTACTFILTERS_EXPORT bool interpolate(const VolumeBlock& block,
+  Vec3 index,
+  Interpolation interpolation,
+  double& value);
+
+/// Samples vertexCount profiles: sample s of vertex v is at the continuous index
+/// baseIndices[v] + distances[s] * indexSteps[v]. values and status hold vertexCount *
+/// distances.size() entries, vertex by vertex; values are NaN where status is not Sampled.
+/// Threaded with vtkSMPTools.
+IMPLANTBONECONTACTFILTERS_EXPORT void sampleProfiles(const VolumeBlock& block,
+  const Vec3* baseIndices,
+  const Vec3* indexSteps,
+  std::int64_t vertexCount,
+  const std::vector<double>& distances,
+  Interpolation interpolation,
+  double* values,
+  std::uint8_t* status);
+
+/// Distances (mm) along the normal at which a mode samples.
+struct IMPLANTBONECONTACTFILTERS_EXPORT SamplingPlan
+{
+  Mode mode = Mode::SingleOffset;
+  double offset = 1.0;
+  double profileStart = 0.0;
+  double profileEnd = 6.0;
+  int profileSamples = 25;
+
+  std::vector<double> distances() const;
+};
+
+/// Parameters of the automatic (artefact-aware) mode.
+struct IMPLANTBONECONTACTFILTERS_EXPORT AutomaticRule
+{
+  double slopeThreshold = 50.0; ///< HU per mm: the metal fall-off has ended below this
+  double slopeWindow = 1.0;     ///< mm over which the slope is measured
+  double margin = 0.25;         ///< mm added beyond the end of the fall-off
+  double bandWidth = 1.0;       ///< mm of profile whose median is reported
+};
+
+struct ProfileResult
+{
+  double value = 0.0;
+  double distance = 0.0; ///< where the value was taken (automatic mode; mean otherwise)
+  bool valid = false;
+};
+
+/// Reduces one vertex's profile (values at `distances`, NaN where not sampled) to a value.
+IMPLANTBONECONTACTFILTERS_EXPORT ProfileResult reduceProfile(const std::vector<double>& distances,
+  const double* values,
+  Mode mode,
+  const AutomaticRule& rule);
+
+/// Angle-weighted vertex normals of a triangle mesh (unnormalised sums, so that pieces of a
+/// distributed mesh can be added before normalising).
+IMPLANTBONECONTACTFILTERS_EXPORT void accumulateVertexNormals(const std::vector<Vec3>& points,
+  const std::vector<std::array<std::int64_t, 3>>& triangles,
+  std::vector<Vec3>& normalSums);
+
+/// Signed volume of the triangles with respect to a reference point: positive when a closed
+/// surface's triangles face outward; for an open surface, positive when they face away from the
+/// reference (the surface's centroid).
+IMPLANTBONECONTACTFILTERS_EXPORT double signedVolume(const std::vector<Vec3>& points,
+  const std::vector<std::array<std::int64_t, 3>>& triangles,
+  Vec3 reference);
+
+} // namespace probe
+} // namespace ibc
+
+#endif

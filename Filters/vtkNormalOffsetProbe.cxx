@@ -1,0 +1,941 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "vtkNormalOffsetProbe.h"
+
+#include "ibcNormalProbe.h"
+#include "ibcSMP.h"
+
+#include <vtkCellArray.h>
+#include <vtkCharArray.h>
+#include <vtkCommunicator.h>
+#include <vtkDataArray.h>
+#include <vtkDoubleArray.h>
+#include <vtkExtentTranslator.h>
+#include <vtkFloatArray.h>
+#include <vtkImageData.h>
+#include <vtkInformation.h>
+#include <vtkInformationVector.h>
+#include <vtkMatrix4x4.h>
+#include <vtkMultiProcessController.h>
+#include <vtkNew.h>
+#include <vtkObjectFactory.h>
+#include <vtkPointData.h>
+#include <vtkPolyData.h>
+#include <vtkSMPTools.h>
+#include <vtkStreamingDemandDrivenPipeline.h>
+#include <vtkTriangleFilter.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <unordered_map>
+#include <vector>
+
+vtkStandardNewMacro(vtkNormalOffsetProbe);
+vtkCxxSetObjectMacro(vtkNormalOffsetProbe, Controller, vtkMultiProcessController);
+
+using ibc::Vec3;
+namespace probe = ibc::probe;
+
+namespace
+{
+using Triangle = std::array<std::int64_t, 3>;
+
+/// Collective helpers that also work without MPI (null controller or one process).
+class Collective
+{
+public:
+  explicit Collective(vtkMultiProcessController* controller)
+    : Controller(controller && controller->GetNumberOfProcesses() > 1 ? controller : nullptr)
+  {
+  }
+  int rank() const { return this->Controller ? this->Controller->GetLocalProcessId() : 0; }
+  int size() const { return this->Controller ? this->Controller->GetNumberOfProcesses() : 1; }
+  bool distributed() const { return this->Controller != nullptr; }
+
+  void sum(double* values, int count) const
+  {
+    if (this->Controller)
+    {
+      std::vector<double> local(values, values + count);
+      this->Controller->AllReduce(local.data(), values, count, vtkCommunicator::SUM_OP);
+    }
+  }
+  void sum(std::int64_t* values, int count) const
+  {
+    if (this->Controller)
+    {
+      std::vector<vtkTypeInt64> local(values, values + count);
+      std::vector<vtkTypeInt64> global(count);
+      this->Controller->AllReduce(local.data(), global.data(), count, vtkCommunicator::SUM_OP);
+      std::copy(global.begin(), global.end(), values);
+    }
+  }
+  int minimum(int value) const
+  {
+    if (!this->Controller)
+    {
+      return value;
+    }
+    int result = value;
+    this->Controller->AllReduce(&value, &result, 1, vtkCommunicator::MIN_OP);
+    return result;
+  }
+  /// Every rank's `values`, concatenated in rank order.
+  std::vector<double> gather(const std::vector<double>& values,
+    std::vector<vtkIdType>& lengths) const
+  {
+    lengths.assign(this->size(), static_cast<vtkIdType>(values.size()));
+    if (!this->Controller)
+    {
+      return values;
+    }
+    vtkIdType length = static_cast<vtkIdType>(values.size());
+    this->Controller->AllGather(&length, lengths.data(), 1);
+    std::vector<vtkIdType> offsets(lengths.size(), 0);
+    for (std::size_t r = 1; r < lengths.size(); ++r)
+    {
+      offsets[r] = offsets[r - 1] + lengths[r - 1];
+    }
+    std::vector<double> all(static_cast<std::size_t>(offsets.back() + lengths.back()));
+    this->Controller->AllGatherV(values.data(), all.data(), length, lengths.data(), offsets.data());
+    return all;
+  }
+  vtkMultiProcessController* controller() const { return this->Controller; }
+
+private:
+  vtkMultiProcessController* Controller;
+};
+
+struct CoordinateHash
+{
+  std::size_t operator()(const std::array<double, 3>& p) const
+  {
+    std::size_t h = 0;
+    for (const double c : p)
+    {
+      std::uint64_t bits;
+      std::memcpy(&bits, &c, sizeof(bits));
+      h ^= std::hash<std::uint64_t>()(bits) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    }
+    return h;
+  }
+};
+
+/// Points with identical coordinates are one point for normals (STL files repeat vertices, and
+/// surface pieces under MPI repeat the points on their cuts).
+std::vector<std::int64_t> mergeExactDuplicates(const std::vector<Vec3>& points,
+  std::vector<Vec3>& merged)
+{
+  std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> index;
+  std::vector<std::int64_t> mergedId(points.size());
+  merged.clear();
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    const std::array<double, 3> key{ points[i].x, points[i].y, points[i].z };
+    const auto found = index.find(key);
+    if (found == index.end())
+    {
+      index.emplace(key, static_cast<std::int64_t>(merged.size()));
+      mergedId[i] = static_cast<std::int64_t>(merged.size());
+      merged.push_back(points[i]);
+    }
+    else
+    {
+      mergedId[i] = found->second;
+    }
+  }
+  return mergedId;
+}
+
+/// Makes neighbouring triangles traverse their shared edge in opposite directions, keeping the
+/// orientation of the first triangle of each connected patch. Non-manifold edges are not
+/// crossed.
+void orientConsistently(std::vector<Triangle>& triangles)
+{
+  std::map<std::pair<std::int64_t, std::int64_t>, std::vector<std::size_t>> edgeTriangles;
+  for (std::size_t t = 0; t < triangles.size(); ++t)
+  {
+    for (int e = 0; e < 3; ++e)
+    {
+      const std::int64_t a = triangles[t][e];
+      const std::int64_t b = triangles[t][(e + 1) % 3];
+      edgeTriangles[{ std::min(a, b), std::max(a, b) }].push_back(t);
+    }
+  }
+  std::vector<char> visited(triangles.size(), 0);
+  auto hasDirectedEdge = [&](std::size_t t, std::int64_t a, std::int64_t b)
+  {
+    for (int e = 0; e < 3; ++e)
+    {
+      if (triangles[t][e] == a && triangles[t][(e + 1) % 3] == b)
+      {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (std::size_t seed = 0; seed < triangles.size(); ++seed)
+  {
+    if (visited[seed])
+    {
+      continue;
+    }
+    visited[seed] = 1;
+    std::deque<std::size_t> queue{ seed };
+    while (!queue.empty())
+    {
+      const std::size_t t = queue.front();
+      queue.pop_front();
+      for (int e = 0; e < 3; ++e)
+      {
+        const std::int64_t a = triangles[t][e];
+        const std::int64_t b = triangles[t][(e + 1) % 3];
+        const auto& neighbours = edgeTriangles[{ std::min(a, b), std::max(a, b) }];
+        if (neighbours.size() != 2)
+        {
+          continue;
+        }
+        const std::size_t other = neighbours[0] == t ? neighbours[1] : neighbours[0];
+        if (visited[other])
+        {
+          continue;
+        }
+        if (hasDirectedEdge(other, a, b))
+        {
+          std::swap(triangles[other][1], triangles[other][2]);
+        }
+        visited[other] = 1;
+        queue.push_back(other);
+      }
+    }
+  }
+}
+
+/// Outward, angle-weighted unit normals of the input's points (see the class documentation).
+std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
+  const std::vector<Triangle>& inputTriangles,
+  const Collective& comm)
+{
+  std::vector<Vec3> merged;
+  const std::vector<std::int64_t> mergedId = mergeExactDuplicates(points, merged);
+  std::vector<Triangle> triangles;
+  triangles.reserve(inputTriangles.size());
+  for (const Triangle& t : inputTriangles)
+  {
+    const Triangle m{ mergedId[t[0]], mergedId[t[1]], mergedId[t[2]] };
+    if (m[0] != m[1] && m[1] != m[2] && m[2] != m[0])
+    {
+      triangles.push_back(m);
+    }
+  }
+  orientConsistently(triangles);
+
+  // Orientation from the signed volume about the (global) area-weighted centroid.
+  double centroidSums[4] = { 0, 0, 0, 0 };
+  for (const Triangle& t : triangles)
+  {
+    const Vec3 a = merged[t[0]];
+    const Vec3 b = merged[t[1]];
+    const Vec3 c = merged[t[2]];
+    const double area = 0.5 * ibc::length(ibc::cross(b - a, c - a));
+    const Vec3 center = (1.0 / 3.0) * (a + b + c);
+    centroidSums[0] += area * center.x;
+    centroidSums[1] += area * center.y;
+    centroidSums[2] += area * center.z;
+    centroidSums[3] += area;
+  }
+  comm.sum(centroidSums, 4);
+  Vec3 centroid;
+  if (centroidSums[3] > 0.0)
+  {
+    centroid = { centroidSums[0] / centroidSums[3],
+      centroidSums[1] / centroidSums[3],
+      centroidSums[2] / centroidSums[3] };
+  }
+  double volume = probe::signedVolume(merged, triangles, centroid);
+  comm.sum(&volume, 1);
+  if (volume < 0.0)
+  {
+    for (Triangle& t : triangles)
+    {
+      std::swap(t[1], t[2]);
+    }
+  }
+
+  std::vector<Vec3> sums;
+  probe::accumulateVertexNormals(merged, triangles, sums);
+
+  if (comm.distributed())
+  {
+    // Points on the cut between surface pieces: add the other pieces' sums, found by their
+    // exact coordinates. Only points on this piece's open edges can be shared.
+    std::map<std::pair<std::int64_t, std::int64_t>, int> edgeUse;
+    for (const Triangle& t : triangles)
+    {
+      for (int e = 0; e < 3; ++e)
+      {
+        ++edgeUse[{ std::min(t[e], t[(e + 1) % 3]), std::max(t[e], t[(e + 1) % 3]) }];
+      }
+    }
+    std::vector<char> onCut(merged.size(), 0);
+    for (const auto& [edge, count] : edgeUse)
+    {
+      if (count == 1)
+      {
+        onCut[edge.first] = onCut[edge.second] = 1;
+      }
+    }
+    std::vector<double> mine;
+    std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> cutIndex;
+    for (std::size_t i = 0; i < merged.size(); ++i)
+    {
+      if (onCut[i])
+      {
+        mine.insert(
+          mine.end(), { merged[i].x, merged[i].y, merged[i].z, sums[i].x, sums[i].y, sums[i].z });
+        cutIndex.emplace(std::array<double, 3>{ merged[i].x, merged[i].y, merged[i].z }, i);
+      }
+    }
+    std::vector<vtkIdType> lengths;
+    const std::vector<double> all = comm.gather(mine, lengths);
+    std::size_t offset = 0;
+    for (int r = 0; r < comm.size(); ++r)
+    {
+      if (r != comm.rank())
+      {
+        for (std::size_t i = offset; i < offset + static_cast<std::size_t>(lengths[r]); i += 6)
+        {
+          const auto found = cutIndex.find({ all[i], all[i + 1], all[i + 2] });
+          if (found != cutIndex.end())
+          {
+            Vec3& sum = sums[found->second];
+            sum = sum + Vec3{ all[i + 3], all[i + 4], all[i + 5] };
+          }
+        }
+      }
+      offset += static_cast<std::size_t>(lengths[r]);
+    }
+  }
+
+  std::vector<Vec3> normals(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    normals[i] = ibc::normalized(sums[mergedId[i]]);
+  }
+  return normals;
+}
+
+/// Why most points could not be sampled, in words a user can act on.
+std::string likelyCause(const double surfaceBounds[6], const double volumeBounds[6])
+{
+  auto overlaps = [&](const double b[6])
+  {
+    for (int axis = 0; axis < 3; ++axis)
+    {
+      if (b[2 * axis + 1] < volumeBounds[2 * axis] || b[2 * axis] > volumeBounds[2 * axis + 1])
+      {
+        return false;
+      }
+    }
+    return true;
+  };
+  const double flipped[6] = { -surfaceBounds[1],
+    -surfaceBounds[0],
+    -surfaceBounds[3],
+    -surfaceBounds[2],
+    surfaceBounds[4],
+    surfaceBounds[5] };
+  double size = 0.0;
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    size = std::max(size, surfaceBounds[2 * axis + 1] - surfaceBounds[2 * axis]);
+  }
+  double scaled[6];
+  for (int i = 0; i < 6; ++i)
+  {
+    scaled[i] = 1000.0 * surfaceBounds[i];
+  }
+  if (size > 0.0 && size < 1.0 && overlaps(scaled))
+  {
+    return " The surface is under 1 unit across: it is probably in metres while the volume is "
+           "in millimetres; scale it by 1000 (Transform filter).";
+  }
+  if (!overlaps(surfaceBounds) && overlaps(flipped))
+  {
+    return " The surface would overlap the volume with x and y negated: it is probably in RAS "
+           "coordinates (3D Slicer) while the volume is in LPS (DICOM/ITK); flip x and y "
+           "(Transform filter, scale -1 -1 1).";
+  }
+  if (!overlaps(surfaceBounds))
+  {
+    return " The surface does not overlap the volume at all: check that both are in the same "
+           "coordinate system (LPS vs RAS, millimetres vs metres) and registered.";
+  }
+  return " Check that the surface lies inside the volume.";
+}
+} // namespace
+
+vtkNormalOffsetProbe::vtkNormalOffsetProbe()
+{
+  this->SetNumberOfInputPorts(2);
+  this->SetController(vtkMultiProcessController::GetGlobalController());
+  this->SetInputArrayToProcess(
+    0, 1, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, vtkDataSetAttributes::SCALARS);
+  ibc::useThreadedBackend();
+}
+
+vtkNormalOffsetProbe::~vtkNormalOffsetProbe()
+{
+  this->SetController(nullptr);
+}
+
+void vtkNormalOffsetProbe::SetSourceConnection(vtkAlgorithmOutput* source)
+{
+  this->SetInputConnection(1, source);
+}
+
+int vtkNormalOffsetProbe::FillInputPortInformation(int port, vtkInformation* info)
+{
+  info->Set(vtkAlgorithm::INPUT_REQUIRED_DATA_TYPE(), port == 0 ? "vtkPolyData" : "vtkImageData");
+  return 1;
+}
+
+int vtkNormalOffsetProbe::RequestInformation(vtkInformation*,
+  vtkInformationVector**,
+  vtkInformationVector* outputVector)
+{
+  outputVector->GetInformationObject(0)->Set(vtkAlgorithm::CAN_HANDLE_PIECE_REQUEST(), 1);
+  return 1;
+}
+
+int vtkNormalOffsetProbe::RequestUpdateExtent(vtkInformation*,
+  vtkInformationVector** inputVector,
+  vtkInformationVector* outputVector)
+{
+  vtkInformation* outInfo = outputVector->GetInformationObject(0);
+  const int piece = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER());
+  const int pieces = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES());
+
+  // The surface: the same piece as the output.
+  vtkInformation* surfaceInfo = inputVector[0]->GetInformationObject(0);
+  surfaceInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), piece);
+  surfaceInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), pieces);
+  surfaceInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_GHOST_LEVELS(), 0);
+
+  // The volume: only this rank's piece, grown by the voxels the interpolation reads beyond a
+  // cell, never the whole volume.
+  vtkInformation* volumeInfo = inputVector[1]->GetInformationObject(0);
+  const int ghosts = probe::stencilReach(static_cast<probe::Interpolation>(this->Interpolation));
+  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), piece);
+  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), pieces);
+  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_GHOST_LEVELS(), ghosts);
+  if (volumeInfo->Has(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT()))
+  {
+    int whole[6];
+    int extent[6];
+    volumeInfo->Get(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), whole);
+    vtkNew<vtkExtentTranslator> translator;
+    translator->PieceToExtentThreadSafe(
+      piece, pieces, ghosts, whole, extent, vtkExtentTranslator::BLOCK_MODE, 0);
+    volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT(), extent, 6);
+  }
+  return 1;
+}
+
+int vtkNormalOffsetProbe::RequestData(vtkInformation*,
+  vtkInformationVector** inputVector,
+  vtkInformationVector* outputVector)
+{
+  vtkPolyData* surface = vtkPolyData::GetData(inputVector[0], 0);
+  vtkImageData* volume = vtkImageData::GetData(inputVector[1], 0);
+  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  const Collective comm(this->Controller);
+
+  if (!surface || !volume)
+  {
+    vtkErrorMacro("Normal Offset Probe needs a surface (Input) and a volume (Source).");
+    return 0;
+  }
+  output->ShallowCopy(surface);
+
+  // --- What to sample: the selected array, or the active scalars.
+  vtkDataArray* scalars = nullptr;
+  if (volume->GetNumberOfPoints() > 0)
+  {
+    scalars = this->GetInputArrayToProcess(0, inputVector);
+    if (!scalars)
+    {
+      // Nothing (or a name the volume lacks) selected: take the volume's active scalars, as a
+      // user scripting the filter without choosing an array expects.
+      scalars = volume->GetPointData()->GetScalars();
+    }
+  }
+  int localState = 1;
+  if (volume->GetNumberOfPoints() > 0 && !scalars)
+  {
+    vtkErrorMacro("The volume has no point array to sample: select one in Scalars (e.g. HU).");
+    localState = 0;
+  }
+  // Every rank takes the same branch, so collectives stay matched.
+  if (comm.minimum(localState) == 0)
+  {
+    return 0;
+  }
+  std::string arrayName = scalars && scalars->GetName() ? scalars->GetName() : "";
+  {
+    // Ranks without voxels still name the output array like the others.
+    std::vector<double> encoded(arrayName.begin(), arrayName.end());
+    std::vector<vtkIdType> lengths;
+    const std::vector<double> names = comm.gather(encoded, lengths);
+    if (arrayName.empty())
+    {
+      std::size_t offset = 0;
+      for (const vtkIdType length : lengths)
+      {
+        if (length > 0)
+        {
+          arrayName.assign(names.begin() + offset, names.begin() + offset + length);
+          break;
+        }
+        offset += static_cast<std::size_t>(length);
+      }
+    }
+    if (arrayName.empty())
+    {
+      arrayName = "SampledValue";
+    }
+  }
+
+  // --- The surface's triangles and points.
+  const vtkIdType pointCount = surface->GetNumberOfPoints();
+  std::vector<Vec3> points(static_cast<std::size_t>(pointCount));
+  for (vtkIdType i = 0; i < pointCount; ++i)
+  {
+    double p[3];
+    surface->GetPoint(i, p);
+    points[i] = { p[0], p[1], p[2] };
+  }
+  std::vector<Triangle> triangles;
+  if (surface->GetNumberOfPolys() > 0 || surface->GetNumberOfStrips() > 0)
+  {
+    vtkNew<vtkPolyData> polygons;
+    polygons->SetPoints(surface->GetPoints());
+    polygons->SetPolys(surface->GetPolys());
+    polygons->SetStrips(surface->GetStrips());
+    vtkNew<vtkTriangleFilter> triangulate;
+    triangulate->SetInputData(polygons);
+    triangulate->PassVertsOff();
+    triangulate->PassLinesOff();
+    triangulate->Update();
+    vtkCellArray* cells = triangulate->GetOutput()->GetPolys();
+    vtkIdType count;
+    const vtkIdType* ids;
+    for (cells->InitTraversal(); cells->GetNextCell(count, ids);)
+    {
+      if (count == 3)
+      {
+        triangles.push_back({ ids[0], ids[1], ids[2] });
+      }
+    }
+  }
+  std::int64_t globalCounts[2] = { pointCount, static_cast<std::int64_t>(triangles.size()) };
+  comm.sum(globalCounts, 2);
+  if (globalCounts[0] == 0)
+  {
+    vtkWarningMacro("The surface is empty: nothing to sample.");
+    return 1;
+  }
+
+  // --- Outward normals.
+  std::vector<Vec3> normals;
+  vtkDataArray* givenNormals = surface->GetPointData()->GetNormals();
+  const int useGiven = comm.minimum(givenNormals && !this->RecomputeNormals ? 1 : 0);
+  if (useGiven)
+  {
+    normals.resize(points.size());
+    for (vtkIdType i = 0; i < pointCount; ++i)
+    {
+      double n[3];
+      givenNormals->GetTuple(i, n);
+      normals[i] = ibc::normalized({ n[0], n[1], n[2] });
+    }
+  }
+  else
+  {
+    if (globalCounts[1] == 0)
+    {
+      vtkErrorMacro("The surface has no polygons and no normals: nothing tells which way is "
+                    "outward. Give it triangles or a Normals array.");
+      return 0;
+    }
+    normals = computeOutwardNormals(points, triangles, comm);
+  }
+  if (this->FlipNormals)
+  {
+    for (Vec3& n : normals)
+    {
+      n = -1.0 * n;
+    }
+  }
+  if (useGiven && !this->FlipNormals)
+  {
+    // Given normals that point inward on balance would sample inside the metal.
+    double centroid[4] = { 0, 0, 0, static_cast<double>(pointCount) };
+    for (const Vec3& p : points)
+    {
+      centroid[0] += p.x;
+      centroid[1] += p.y;
+      centroid[2] += p.z;
+    }
+    comm.sum(centroid, 4);
+    const Vec3 center{
+      centroid[0] / centroid[3], centroid[1] / centroid[3], centroid[2] / centroid[3]
+    };
+    double outwardness = 0.0;
+    for (std::size_t i = 0; i < points.size(); ++i)
+    {
+      outwardness += ibc::dot(normals[i], ibc::normalized(points[i] - center));
+    }
+    comm.sum(&outwardness, 1);
+    if (outwardness < 0.0 && comm.rank() == 0)
+    {
+      vtkWarningMacro("The surface's Normals point inward on balance, so the probe samples "
+                      "inside the implant. Turn on Recompute Normals (or Flip Normals).");
+    }
+  }
+  this->UpdateProgress(0.2);
+
+  // --- This rank's block of the volume.
+  vtkInformation* volumeInfo = inputVector[1]->GetInformationObject(0);
+  probe::VolumeBlock block;
+  volume->GetExtent(block.extent);
+  if (volumeInfo->Has(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT()))
+  {
+    volumeInfo->Get(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), block.wholeExtent);
+  }
+  else
+  {
+    volume->GetExtent(block.wholeExtent);
+  }
+  if (scalars)
+  {
+    block.data = scalars->GetVoidPointer(0);
+    block.scalarType = scalars->GetDataType();
+    block.components = scalars->GetNumberOfComponents();
+  }
+  vtkMatrix4x4* physicalToIndex = volume->GetPhysicalToIndexMatrix();
+  for (int row = 0; row < 3; ++row)
+  {
+    for (int column = 0; column < 4; ++column)
+    {
+      block.physicalToIndex[4 * row + column] = physicalToIndex->GetElement(row, column);
+    }
+  }
+  // Pieces without voxels still know where the volume is, from the pipeline information.
+  double geometry[12];
+  std::copy(block.physicalToIndex, block.physicalToIndex + 12, geometry);
+  {
+    std::vector<double> mine(geometry, geometry + 12);
+    if (volume->GetNumberOfPoints() == 0)
+    {
+      mine.clear();
+    }
+    std::vector<vtkIdType> lengths;
+    const std::vector<double> all = comm.gather(mine, lengths);
+    if (mine.empty() && all.size() >= 12)
+    {
+      std::copy(all.begin(), all.begin() + 12, block.physicalToIndex);
+    }
+  }
+
+  // --- Sample what this block holds.
+  probe::SamplingPlan plan;
+  plan.mode = static_cast<probe::Mode>(this->Mode);
+  plan.offset = this->Offset;
+  plan.profileStart = this->ProfileStart;
+  plan.profileEnd = this->ProfileEnd;
+  plan.profileSamples = this->ProfileSamples;
+  if (plan.mode != probe::Mode::SingleOffset && plan.profileEnd <= plan.profileStart)
+  {
+    vtkWarningMacro("Profile End (" << plan.profileEnd << " mm) is not beyond Profile Start ("
+                                    << plan.profileStart << " mm): the profile is one point.");
+  }
+  const std::vector<double> distances = plan.distances();
+  const auto samples = static_cast<std::int64_t>(distances.size());
+  const auto interpolation = static_cast<probe::Interpolation>(this->Interpolation);
+  std::vector<Vec3> baseIndices(points.size());
+  std::vector<Vec3> indexSteps(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    baseIndices[i] = block.toIndex(points[i]);
+    indexSteps[i] = block.directionToIndex(normals[i]);
+  }
+  std::vector<double> values(points.size() * samples);
+  std::vector<std::uint8_t> status(values.size());
+  probe::sampleProfiles(block,
+    baseIndices.data(),
+    indexSteps.data(),
+    pointCount,
+    distances,
+    interpolation,
+    values.data(),
+    status.data());
+  this->UpdateProgress(0.6);
+
+  // --- Ask the ranks that hold the other samples.
+  if (comm.distributed())
+  {
+    const int size = comm.size();
+    const int rank = comm.rank();
+    std::vector<vtkIdType> lengths;
+    std::vector<double> myExtent(block.extent, block.extent + 6);
+    if (volume->GetNumberOfPoints() == 0)
+    {
+      myExtent = { 0, -1, 0, -1, 0, -1 };
+    }
+    const std::vector<double> extents = comm.gather(myExtent, lengths);
+    std::vector<std::vector<double>> requests(size);
+    std::vector<std::vector<std::int64_t>> slots(size);
+    for (std::size_t slot = 0; slot < values.size(); ++slot)
+    {
+      if (status[slot] != probe::InOtherBlock)
+      {
+        continue;
+      }
+      const std::size_t vertex = slot / samples;
+      const double t = distances[slot % samples];
+      const Vec3 index = baseIndices[vertex] + t * indexSteps[vertex];
+      probe::VolumeBlock candidate = block;
+      for (int owner = 0; owner < size; ++owner)
+      {
+        for (int i = 0; i < 6; ++i)
+        {
+          candidate.extent[i] = static_cast<int>(extents[6 * owner + i]);
+        }
+        if (owner != rank && candidate.containsStencil(index, interpolation))
+        {
+          requests[owner].insert(requests[owner].end(), { index.x, index.y, index.z });
+          slots[owner].push_back(static_cast<std::int64_t>(slot));
+          break;
+        }
+      }
+    }
+    // How many samples every rank asks of every other.
+    std::vector<double> myCounts(size);
+    for (int r = 0; r < size; ++r)
+    {
+      myCounts[r] = static_cast<double>(slots[r].size());
+    }
+    const std::vector<double> counts = comm.gather(myCounts, lengths);
+    // Exchanges one pair at a time, in the same order on every rank: no deadlock.
+    vtkMultiProcessController* controller = comm.controller();
+    constexpr int requestTag = 98610;
+    constexpr int replyTag = 98611;
+    for (int from = 0; from < size; ++from)
+    {
+      for (int to = 0; to < size; ++to)
+      {
+        const auto count =
+          static_cast<vtkIdType>(counts[static_cast<std::size_t>(from) * size + to]);
+        if (from == to || count == 0 || (rank != from && rank != to))
+        {
+          continue;
+        }
+        if (rank == from)
+        {
+          controller->Send(requests[to].data(), 3 * count, to, requestTag);
+          std::vector<double> answers(static_cast<std::size_t>(count));
+          controller->Receive(answers.data(), count, to, replyTag);
+          for (vtkIdType i = 0; i < count; ++i)
+          {
+            const std::int64_t slot = slots[to][i];
+            values[slot] = answers[i];
+            status[slot] = std::isnan(answers[i]) ? probe::OutsideVolume : probe::Sampled;
+          }
+        }
+        else
+        {
+          std::vector<double> asked(static_cast<std::size_t>(3 * count));
+          controller->Receive(asked.data(), 3 * count, from, requestTag);
+          std::vector<Vec3> positions(static_cast<std::size_t>(count));
+          for (vtkIdType i = 0; i < count; ++i)
+          {
+            positions[i] = { asked[3 * i], asked[3 * i + 1], asked[3 * i + 2] };
+          }
+          const std::vector<Vec3> noSteps(positions.size());
+          std::vector<double> answers(positions.size());
+          std::vector<std::uint8_t> answerStatus(positions.size());
+          probe::sampleProfiles(block,
+            positions.data(),
+            noSteps.data(),
+            count,
+            { 0.0 },
+            interpolation,
+            answers.data(),
+            answerStatus.data());
+          controller->Send(answers.data(), count, from, replyTag);
+        }
+      }
+    }
+  }
+  this->UpdateProgress(0.8);
+
+  // --- One value per vertex.
+  probe::AutomaticRule rule;
+  rule.slopeThreshold = this->SlopeThreshold;
+  rule.bandWidth = this->BandWidth;
+  rule.margin = this->Margin;
+  vtkNew<vtkDoubleArray> result;
+  result->SetName(arrayName.c_str());
+  result->SetNumberOfTuples(pointCount);
+  vtkNew<vtkCharArray> mask;
+  mask->SetName("vtkValidPointMask");
+  mask->SetNumberOfTuples(pointCount);
+  vtkNew<vtkDoubleArray> sampleDistance;
+  sampleDistance->SetName("SampleDistance");
+  sampleDistance->SetNumberOfTuples(pointCount);
+  std::vector<char> outside(points.size(), 0);
+  vtkSMPTools::For(0,
+    pointCount,
+    [&](vtkIdType begin, vtkIdType end)
+    {
+      for (vtkIdType v = begin; v < end; ++v)
+      {
+        const double* profile = values.data() + v * samples;
+        const probe::ProfileResult reduced =
+          probe::reduceProfile(distances, profile, plan.mode, rule);
+        result->SetValue(
+          v, reduced.valid ? reduced.value : std::numeric_limits<double>::quiet_NaN());
+        mask->SetValue(v, reduced.valid ? 1 : 0);
+        sampleDistance->SetValue(
+          v, reduced.valid ? reduced.distance : std::numeric_limits<double>::quiet_NaN());
+        for (std::int64_t s = 0; s < samples; ++s)
+        {
+          if (status[v * samples + s] == probe::OutsideVolume)
+          {
+            outside[v] = 1;
+          }
+        }
+      }
+    });
+  output->GetPointData()->AddArray(result);
+  output->GetPointData()->AddArray(mask);
+  output->GetPointData()->AddArray(sampleDistance);
+  vtkNew<vtkFloatArray> normalArray;
+  normalArray->SetName("Normals");
+  normalArray->SetNumberOfComponents(3);
+  normalArray->SetNumberOfTuples(pointCount);
+  for (vtkIdType i = 0; i < pointCount; ++i)
+  {
+    normalArray->SetTuple3(i, normals[i].x, normals[i].y, normals[i].z);
+  }
+  output->GetPointData()->SetNormals(normalArray);
+  if (this->StoreProfile)
+  {
+    vtkNew<vtkDoubleArray> profileArray;
+    profileArray->SetName((arrayName + "Profile").c_str());
+    profileArray->SetNumberOfComponents(static_cast<int>(samples));
+    profileArray->SetNumberOfTuples(pointCount);
+    std::copy(values.begin(), values.end(), profileArray->GetPointer(0));
+    output->GetPointData()->AddArray(profileArray);
+  }
+
+  // --- Tell the user about what could not be sampled.
+  std::int64_t tallies[3] = { 0, 0, pointCount };
+  for (vtkIdType v = 0; v < pointCount; ++v)
+  {
+    tallies[0] += mask->GetValue(v) ? 0 : 1;
+    tallies[1] += outside[v];
+  }
+  comm.sum(tallies, 3);
+  double bounds[6] = { 0, -1, 0, -1, 0, -1 };
+  if (pointCount > 0)
+  {
+    surface->GetBounds(bounds);
+  }
+  double extremes[6] = { -bounds[0], bounds[1], -bounds[2], bounds[3], -bounds[4], bounds[5] };
+  if (pointCount == 0)
+  {
+    std::fill(extremes, extremes + 6, -std::numeric_limits<double>::max());
+  }
+  if (comm.distributed())
+  {
+    double global[6];
+    comm.controller()->AllReduce(extremes, global, 6, vtkCommunicator::MAX_OP);
+    std::copy(global, global + 6, extremes);
+  }
+  if (comm.rank() == 0 && tallies[0] > 0)
+  {
+    std::ostringstream message;
+    message << tallies[0] << " of " << tallies[2] << " points could not be sampled (NaN, "
+            << "vtkValidPointMask 0)";
+    if (tallies[1] > 0)
+    {
+      message << "; " << tallies[1] << " of them reach outside the volume";
+    }
+    if (plan.mode == probe::Mode::Automatic && tallies[1] < tallies[0])
+    {
+      message << "; where the metal's fall-off did not end within Profile End (" << plan.profileEnd
+              << " mm), lengthen the profile";
+    }
+    message << ".";
+    if (2 * tallies[1] > tallies[2])
+    {
+      const double surfaceBounds[6] = {
+        -extremes[0], extremes[1], -extremes[2], extremes[3], -extremes[4], extremes[5]
+      };
+      double volumeBounds[6];
+      for (int axis = 0; axis < 3; ++axis)
+      {
+        // Corners of the whole extent in the world, through the index-to-physical matrix.
+        volumeBounds[2 * axis] = std::numeric_limits<double>::max();
+        volumeBounds[2 * axis + 1] = -std::numeric_limits<double>::max();
+      }
+      vtkNew<vtkMatrix4x4> toIndex;
+      for (int row = 0; row < 3; ++row)
+      {
+        for (int column = 0; column < 4; ++column)
+        {
+          toIndex->SetElement(row, column, block.physicalToIndex[4 * row + column]);
+        }
+      }
+      vtkNew<vtkMatrix4x4> toWorld;
+      vtkMatrix4x4::Invert(toIndex, toWorld);
+      for (int corner = 0; corner < 8; ++corner)
+      {
+        const double ijk[4] = { static_cast<double>(block.wholeExtent[(corner & 1) ? 1 : 0]),
+          static_cast<double>(block.wholeExtent[(corner & 2) ? 3 : 2]),
+          static_cast<double>(block.wholeExtent[(corner & 4) ? 5 : 4]),
+          1.0 };
+        double world[4];
+        toWorld->MultiplyPoint(ijk, world);
+        for (int axis = 0; axis < 3; ++axis)
+        {
+          volumeBounds[2 * axis] = std::min(volumeBounds[2 * axis], world[axis]);
+          volumeBounds[2 * axis + 1] = std::max(volumeBounds[2 * axis + 1], world[axis]);
+        }
+      }
+      message << " Most points lie outside the volume." << likelyCause(surfaceBounds, volumeBounds);
+    }
+    vtkWarningMacro(<< message.str());
+  }
+  this->UpdateProgress(1.0);
+  return 1;
+}
+
+void vtkNormalOffsetProbe::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "Mode: " << this->Mode << "\n";
+  os << indent << "Offset: " << this->Offset << "\n";
+  os << indent << "Profile: " << this->ProfileStart << " to " << this->ProfileEnd << " in "
+     << this->ProfileSamples << " samples\n";
+  os << indent << "Interpolation: " << this->Interpolation << "\n";
+  os << indent << "RecomputeNormals: " << this->RecomputeNormals << "\n";
+  os << indent << "FlipNormals: " << this->FlipNormals << "\n";
+}
