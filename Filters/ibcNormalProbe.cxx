@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
 
 namespace ibc
@@ -74,6 +75,88 @@ int axisTaps(double x,
   }
 }
 
+// Trilinear interpolation when the whole cell lies inside the block, away from its upper faces
+// (the common case), with every constant computed once: the hot loop writes through char-sized
+// pointers that could alias a VolumeBlock, so the compiler would otherwise reload it per sample.
+// Indices are taken relative to the whole extent's corner, the same in every piece, so that a
+// sample gets bit-identical weights whichever MPI rank computes it.
+template<typename T>
+struct LinearCellSampler
+{
+  const T* origin; // the block's first voxel
+  double low[3];   // block corner, relative to the whole extent's corner
+  double high[3];  // block's last cell start + 1, relative to the whole extent's corner
+  double whole[3]; // the whole extent's corner
+  std::int64_t stride[3];
+
+  LinearCellSampler(const T* data, const VolumeBlock& block)
+  {
+    const std::int64_t nx = block.extent[1] - block.extent[0] + 1;
+    const std::int64_t ny = block.extent[3] - block.extent[2] + 1;
+    stride[0] = block.components;
+    stride[1] = nx * block.components;
+    stride[2] = nx * ny * block.components;
+    for (int axis = 0; axis < 3; ++axis)
+    {
+      whole[axis] = block.wholeExtent[2 * axis];
+      low[axis] = block.extent[2 * axis] - block.wholeExtent[2 * axis];
+      high[axis] = block.extent[2 * axis + 1] - block.wholeExtent[2 * axis];
+    }
+    // Shift the base pointer so that whole-relative indices address it directly.
+    origin = data - static_cast<std::int64_t>(low[0]) * stride[0] -
+      static_cast<std::int64_t>(low[1]) * stride[1] - static_cast<std::int64_t>(low[2]) * stride[2];
+  }
+
+  bool sample(Vec3 index, double& value) const
+  {
+    const double rx = index.x - whole[0];
+    const double ry = index.y - whole[1];
+    const double rz = index.z - whole[2];
+    // Compared as doubles first: NaN fails, and nothing out of range becomes an integer.
+    if (!(rx >= low[0] && ry >= low[1] && rz >= low[2] && rx < high[0] && ry < high[1] &&
+          rz < high[2]))
+    {
+      return false;
+    }
+    const auto ix = static_cast<std::int64_t>(rx);
+    const auto iy = static_cast<std::int64_t>(ry);
+    const auto iz = static_cast<std::int64_t>(rz);
+    const std::int64_t sx = stride[0];
+    const std::int64_t sy = stride[1];
+    const std::int64_t sz = stride[2];
+    const T* p = origin + ix * sx + iy * sy + iz * sz;
+    const double tx = rx - static_cast<double>(ix);
+    const double ty = ry - static_cast<double>(iy);
+    const double tz = rz - static_cast<double>(iz);
+    const double v00 = p[0] + tx * (static_cast<double>(p[sx]) - p[0]);
+    const double v10 = p[sy] + tx * (static_cast<double>(p[sy + sx]) - p[sy]);
+    const double v01 = p[sz] + tx * (static_cast<double>(p[sz + sx]) - p[sz]);
+    const double v11 = p[sz + sy] + tx * (static_cast<double>(p[sz + sy + sx]) - p[sz + sy]);
+    const double v0 = v00 + ty * (v10 - v00);
+    const double v1 = v01 + ty * (v11 - v01);
+    value = v0 + tz * (v1 - v0);
+    return true;
+  }
+
+  /// Asks the memory system early for the cell of a sample that comes a few vertices later.
+  void prefetch(Vec3 index) const
+  {
+    const double rx = index.x - whole[0];
+    const double ry = index.y - whole[1];
+    const double rz = index.z - whole[2];
+    if (rx >= low[0] && ry >= low[1] && rz >= low[2] && rx < high[0] && ry < high[1] &&
+      rz < high[2])
+    {
+      const T* p = origin + static_cast<std::int64_t>(rx) * stride[0] +
+        static_cast<std::int64_t>(ry) * stride[1] + static_cast<std::int64_t>(rz) * stride[2];
+      __builtin_prefetch(p);
+      __builtin_prefetch(p + stride[1]);
+      __builtin_prefetch(p + stride[2]);
+      __builtin_prefetch(p + stride[2] + stride[1]);
+    }
+  }
+};
+
 template<typename T>
 bool interpolateTyped(const T* data,
   const VolumeBlock& block,
@@ -81,38 +164,10 @@ bool interpolateTyped(const T* data,
   Interpolation interpolation,
   double& value)
 {
-  if (interpolation == Interpolation::Linear)
+  if (interpolation == Interpolation::Linear &&
+    LinearCellSampler<T>(data, block).sample(index, value))
   {
-    // Fast path: the whole cell inside the block, away from its upper faces.
-    const double fx = std::floor(index.x);
-    const double fy = std::floor(index.y);
-    const double fz = std::floor(index.z);
-    if (fx >= block.extent[0] && fx < block.extent[1] && fy >= block.extent[2] &&
-      fy < block.extent[3] && fz >= block.extent[4] && fz < block.extent[5])
-    {
-      const std::int64_t nx = block.extent[1] - block.extent[0] + 1;
-      const std::int64_t sliceSize = nx * (block.extent[3] - block.extent[2] + 1);
-      const std::int64_t c = block.components;
-      const T* p = data +
-        ((static_cast<std::int64_t>(fz) - block.extent[4]) * sliceSize +
-          (static_cast<std::int64_t>(fy) - block.extent[2]) * nx +
-          (static_cast<std::int64_t>(fx) - block.extent[0])) *
-          c;
-      const std::int64_t sx = c;
-      const std::int64_t sy = nx * c;
-      const std::int64_t sz = sliceSize * c;
-      const double tx = index.x - fx;
-      const double ty = index.y - fy;
-      const double tz = index.z - fz;
-      const double v00 = p[0] + tx * (static_cast<double>(p[sx]) - p[0]);
-      const double v10 = p[sy] + tx * (static_cast<double>(p[sy + sx]) - p[sy]);
-      const double v01 = p[sz] + tx * (static_cast<double>(p[sz + sx]) - p[sz]);
-      const double v11 = p[sz + sy] + tx * (static_cast<double>(p[sz + sy + sx]) - p[sz + sy]);
-      const double v0 = v00 + ty * (v10 - v00);
-      const double v1 = v01 + ty * (v11 - v01);
-      value = v0 + tz * (v1 - v0);
-      return true;
-    }
+    return true;
   }
   int taps[3][4];
   double weights[3][4];
@@ -158,6 +213,10 @@ bool interpolateTyped(const T* data,
   return true;
 }
 
+// The loop is bound by memory latency and the samples of different vertices are independent:
+// prefetch the cell of the vertex this many steps ahead.
+constexpr std::int64_t PrefetchDistance = 16;
+
 template<typename T>
 void sampleProfilesTyped(const T* data,
   const VolumeBlock& block,
@@ -170,12 +229,59 @@ void sampleProfilesTyped(const T* data,
   std::uint8_t* status)
 {
   const auto samples = static_cast<std::int64_t>(distances.size());
+  const double firstDistance = distances.empty() ? 0.0 : distances.front();
+  const LinearCellSampler<T> linear(data, block);
+  const bool isLinear = interpolation == Interpolation::Linear;
   vtkSMPTools::For(0,
     vertexCount,
     [&](std::int64_t begin, std::int64_t end)
     {
+      const LinearCellSampler<T> cell = linear; // a local copy: no aliasing with the outputs
+      double* __restrict outValues = values;
+      std::uint8_t* __restrict outStatus = status;
+      if (samples == 1 && isLinear)
+      {
+        // The single-offset case, the hottest loop of all: nothing but the sample.
+        for (std::int64_t vertex = begin; vertex < end; ++vertex)
+        {
+          if (vertex + PrefetchDistance < end)
+          {
+            const Vec3 ahead = baseIndices[vertex + PrefetchDistance];
+            const Vec3 aheadStep = indexSteps[vertex + PrefetchDistance];
+            cell.prefetch({ ahead.x + firstDistance * aheadStep.x,
+              ahead.y + firstDistance * aheadStep.y,
+              ahead.z + firstDistance * aheadStep.z });
+          }
+          const Vec3 base = baseIndices[vertex];
+          const Vec3 step = indexSteps[vertex];
+          const Vec3 index{ base.x + firstDistance * step.x,
+            base.y + firstDistance * step.y,
+            base.z + firstDistance * step.z };
+          double value;
+          if (cell.sample(index, value) ||
+            interpolateTyped(data, block, index, interpolation, value))
+          {
+            outValues[vertex] = value;
+            outStatus[vertex] = Sampled;
+          }
+          else
+          {
+            outValues[vertex] = std::numeric_limits<double>::quiet_NaN();
+            outStatus[vertex] = block.insideWholeExtent(index) ? InOtherBlock : OutsideVolume;
+          }
+        }
+        return;
+      }
       for (std::int64_t vertex = begin; vertex < end; ++vertex)
       {
+        if (vertex + PrefetchDistance < end)
+        {
+          const Vec3 ahead = baseIndices[vertex + PrefetchDistance];
+          const Vec3 aheadStep = indexSteps[vertex + PrefetchDistance];
+          cell.prefetch({ ahead.x + firstDistance * aheadStep.x,
+            ahead.y + firstDistance * aheadStep.y,
+            ahead.z + firstDistance * aheadStep.z });
+        }
         const Vec3 base = baseIndices[vertex];
         const Vec3 step = indexSteps[vertex];
         for (std::int64_t s = 0; s < samples; ++s)
@@ -184,16 +290,15 @@ void sampleProfilesTyped(const T* data,
           const Vec3 index{ base.x + t * step.x, base.y + t * step.y, base.z + t * step.z };
           const std::int64_t slot = vertex * samples + s;
           double value = std::numeric_limits<double>::quiet_NaN();
-          if (interpolateTyped(data, block, index, interpolation, value))
+          std::uint8_t state = Sampled;
+          if (!((isLinear && cell.sample(index, value)) ||
+                interpolateTyped(data, block, index, interpolation, value)))
           {
-            status[slot] = Sampled;
-          }
-          else
-          {
-            status[slot] = block.insideWholeExtent(index) ? InOtherBlock : OutsideVolume;
+            state = block.insideWholeExtent(index) ? InOtherBlock : OutsideVolume;
             value = std::numeric_limits<double>::quiet_NaN();
           }
-          values[slot] = value;
+          outValues[slot] = value;
+          outStatus[slot] = state;
         }
       }
     });
@@ -474,6 +579,115 @@ ProfileResult reduceProfile(const std::vector<double>& distances,
     }
   }
   return result;
+}
+
+VertexTriangles::VertexTriangles(std::int64_t vertexCount, const std::vector<Triangle>& triangles)
+  : Triangles(triangles)
+  , Starts(static_cast<std::size_t>(vertexCount) + 1, 0)
+  , Entries(3 * triangles.size())
+{
+  for (const Triangle& triangle : triangles)
+  {
+    for (const std::int64_t vertex : triangle)
+    {
+      ++this->Starts[vertex + 1];
+    }
+  }
+  for (std::int64_t v = 0; v < vertexCount; ++v)
+  {
+    this->Starts[v + 1] += this->Starts[v];
+  }
+  std::vector<std::int64_t> next(this->Starts.begin(), this->Starts.end() - 1);
+  for (std::size_t t = 0; t < triangles.size(); ++t)
+  {
+    for (const std::int64_t vertex : triangles[t])
+    {
+      this->Entries[next[vertex]++] = static_cast<std::int64_t>(t);
+    }
+  }
+}
+
+int VertexTriangles::trianglesAcross(std::int64_t triangle,
+  std::int64_t a,
+  std::int64_t b,
+  std::int64_t& other) const
+{
+  int count = 0;
+  for (std::int64_t e = this->Starts[a]; e < this->Starts[a + 1]; ++e)
+  {
+    const std::int64_t candidate = this->Entries[e];
+    const Triangle& t = this->Triangles[candidate];
+    if (candidate != triangle && (t[0] == b || t[1] == b || t[2] == b))
+    {
+      if (count++ == 0)
+      {
+        other = candidate;
+      }
+    }
+  }
+  return count;
+}
+
+void orientConsistently(std::int64_t vertexCount, std::vector<Triangle>& triangles)
+{
+  const VertexTriangles adjacency(vertexCount, triangles);
+  std::vector<char> visited(triangles.size(), 0);
+  std::deque<std::int64_t> queue;
+  for (std::size_t seed = 0; seed < triangles.size(); ++seed)
+  {
+    if (visited[seed])
+    {
+      continue;
+    }
+    visited[seed] = 1;
+    queue.push_back(static_cast<std::int64_t>(seed));
+    while (!queue.empty())
+    {
+      const std::int64_t t = queue.front();
+      queue.pop_front();
+      for (int e = 0; e < 3; ++e)
+      {
+        const std::int64_t a = triangles[t][e];
+        const std::int64_t b = triangles[t][(e + 1) % 3];
+        std::int64_t other = -1;
+        if (adjacency.trianglesAcross(t, a, b, other) != 1 || visited[other])
+        {
+          continue; // open or non-manifold edge, or already oriented
+        }
+        Triangle& neighbour = triangles[other];
+        for (int f = 0; f < 3; ++f)
+        {
+          if (neighbour[f] == a && neighbour[(f + 1) % 3] == b)
+          {
+            std::swap(neighbour[1], neighbour[2]); // same direction: flip it
+            break;
+          }
+        }
+        visited[other] = 1;
+        queue.push_back(other);
+      }
+    }
+  }
+}
+
+std::vector<char> openEdgeVertices(std::int64_t vertexCount, const std::vector<Triangle>& triangles)
+{
+  const VertexTriangles adjacency(vertexCount, triangles);
+  std::vector<char> open(static_cast<std::size_t>(vertexCount), 0);
+  for (std::size_t t = 0; t < triangles.size(); ++t)
+  {
+    for (int e = 0; e < 3; ++e)
+    {
+      const std::int64_t a = triangles[t][e];
+      const std::int64_t b = triangles[t][(e + 1) % 3];
+      std::int64_t other = -1;
+      if (adjacency.trianglesAcross(static_cast<std::int64_t>(t), a, b, other) == 0)
+      {
+        open[a] = open[b] = 1;
+      }
+    }
+  }
+  return open;
 }
 
 void accumulateVertexNormals(const std::vector<Vec3>& points,

@@ -122,6 +122,37 @@ IMPLANTBONECONTACTFILTERS_EXPORT void accumulateVertexNormals(const std::vector<
   const std::vector<std::array<std::int64_t, 3>>& triangles,
   std::vector<Vec3>& normalSums);
 
+using Triangle = std::array<std::int64_t, 3>;
+
+/// Which triangles use each vertex (compressed rows), to walk a mesh's edges in linear time.
+class IMPLANTBONECONTACTFILTERS_EXPORT VertexTriangles
+{
+public:
+  VertexTriangles(std::int64_t vertexCount, const std::vector<Triangle>& triangles);
+  /// Triangles other than `triangle` that use the edge (a, b); returns how many there are and
+  /// stores the first in `other`.
+  int trianglesAcross(std::int64_t triangle,
+    std::int64_t a,
+    std::int64_t b,
+    std::int64_t& other) const;
+
+private:
+  const std::vector<Triangle>& Triangles;
+  std::vector<std::int64_t> Starts;
+  std::vector<std::int64_t> Entries;
+};
+
+/// Makes neighbouring triangles traverse their shared edge in opposite directions, keeping the
+/// orientation of the first triangle of each connected patch. Non-manifold edges are not
+/// crossed.
+IMPLANTBONECONTACTFILTERS_EXPORT void orientConsistently(std::int64_t vertexCount,
+  std::vector<Triangle>& triangles);
+
+/// 1 for vertices on an edge used by only one triangle (a hole, the cut between the pieces of
+/// a distributed surface, or every edge of an STL whose vertices were not merged).
+IMPLANTBONECONTACTFILTERS_EXPORT std::vector<char> openEdgeVertices(std::int64_t vertexCount,
+  const std::vector<Triangle>& triangles);
+
 /// Signed volume of the triangles with respect to a reference point: positive when a closed
 /// surface's triangles face outward; for an open surface, positive when they face away from the
 /// reference (the surface's centroid).

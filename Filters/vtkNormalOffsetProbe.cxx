@@ -10,10 +10,12 @@
 #include <vtkDataArray.h>
 #include <vtkDoubleArray.h>
 #include <vtkExtentTranslator.h>
+#include <vtkFieldData.h>
 #include <vtkFloatArray.h>
 #include <vtkImageData.h>
 #include <vtkInformation.h>
 #include <vtkInformationVector.h>
+#include <vtkIntArray.h>
 #include <vtkMatrix4x4.h>
 #include <vtkMultiProcessController.h>
 #include <vtkNew.h>
@@ -43,7 +45,7 @@ namespace probe = ibc::probe;
 
 namespace
 {
-using Triangle = std::array<std::int64_t, 3>;
+using Triangle = ibc::probe::Triangle;
 
 /// Collective helpers that also work without MPI (null controller or one process).
 class Collective
@@ -126,94 +128,30 @@ struct CoordinateHash
   }
 };
 
-/// Points with identical coordinates are one point for normals (STL files repeat vertices, and
-/// surface pieces under MPI repeat the points on their cuts).
-std::vector<std::int64_t> mergeExactDuplicates(const std::vector<Vec3>& points,
-  std::vector<Vec3>& merged)
+/// Points with identical coordinates are one point for normals: STL files repeat vertices, and
+/// surface pieces under MPI repeat the points on their cuts. Only points on open edges can be
+/// such duplicates, so only they are hashed.
+std::vector<std::int64_t> mergeDuplicatesOnOpenEdges(const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles)
 {
-  std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> index;
+  const auto count = static_cast<std::int64_t>(points.size());
   std::vector<std::int64_t> mergedId(points.size());
-  merged.clear();
-  for (std::size_t i = 0; i < points.size(); ++i)
+  for (std::int64_t i = 0; i < count; ++i)
   {
-    const std::array<double, 3> key{ points[i].x, points[i].y, points[i].z };
-    const auto found = index.find(key);
-    if (found == index.end())
+    mergedId[i] = i;
+  }
+  const std::vector<char> open = probe::openEdgeVertices(count, triangles);
+  std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> first;
+  for (std::int64_t i = 0; i < count; ++i)
+  {
+    if (open[i])
     {
-      index.emplace(key, static_cast<std::int64_t>(merged.size()));
-      mergedId[i] = static_cast<std::int64_t>(merged.size());
-      merged.push_back(points[i]);
-    }
-    else
-    {
-      mergedId[i] = found->second;
+      const auto inserted =
+        first.emplace(std::array<double, 3>{ points[i].x, points[i].y, points[i].z }, i);
+      mergedId[i] = inserted.first->second;
     }
   }
   return mergedId;
-}
-
-/// Makes neighbouring triangles traverse their shared edge in opposite directions, keeping the
-/// orientation of the first triangle of each connected patch. Non-manifold edges are not
-/// crossed.
-void orientConsistently(std::vector<Triangle>& triangles)
-{
-  std::map<std::pair<std::int64_t, std::int64_t>, std::vector<std::size_t>> edgeTriangles;
-  for (std::size_t t = 0; t < triangles.size(); ++t)
-  {
-    for (int e = 0; e < 3; ++e)
-    {
-      const std::int64_t a = triangles[t][e];
-      const std::int64_t b = triangles[t][(e + 1) % 3];
-      edgeTriangles[{ std::min(a, b), std::max(a, b) }].push_back(t);
-    }
-  }
-  std::vector<char> visited(triangles.size(), 0);
-  auto hasDirectedEdge = [&](std::size_t t, std::int64_t a, std::int64_t b)
-  {
-    for (int e = 0; e < 3; ++e)
-    {
-      if (triangles[t][e] == a && triangles[t][(e + 1) % 3] == b)
-      {
-        return true;
-      }
-    }
-    return false;
-  };
-  for (std::size_t seed = 0; seed < triangles.size(); ++seed)
-  {
-    if (visited[seed])
-    {
-      continue;
-    }
-    visited[seed] = 1;
-    std::deque<std::size_t> queue{ seed };
-    while (!queue.empty())
-    {
-      const std::size_t t = queue.front();
-      queue.pop_front();
-      for (int e = 0; e < 3; ++e)
-      {
-        const std::int64_t a = triangles[t][e];
-        const std::int64_t b = triangles[t][(e + 1) % 3];
-        const auto& neighbours = edgeTriangles[{ std::min(a, b), std::max(a, b) }];
-        if (neighbours.size() != 2)
-        {
-          continue;
-        }
-        const std::size_t other = neighbours[0] == t ? neighbours[1] : neighbours[0];
-        if (visited[other])
-        {
-          continue;
-        }
-        if (hasDirectedEdge(other, a, b))
-        {
-          std::swap(triangles[other][1], triangles[other][2]);
-        }
-        visited[other] = 1;
-        queue.push_back(other);
-      }
-    }
-  }
 }
 
 /// Outward, angle-weighted unit normals of the input's points (see the class documentation).
@@ -221,8 +159,8 @@ std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
   const std::vector<Triangle>& inputTriangles,
   const Collective& comm)
 {
-  std::vector<Vec3> merged;
-  const std::vector<std::int64_t> mergedId = mergeExactDuplicates(points, merged);
+  const auto count = static_cast<std::int64_t>(points.size());
+  const std::vector<std::int64_t> mergedId = mergeDuplicatesOnOpenEdges(points, inputTriangles);
   std::vector<Triangle> triangles;
   triangles.reserve(inputTriangles.size());
   for (const Triangle& t : inputTriangles)
@@ -233,15 +171,15 @@ std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
       triangles.push_back(m);
     }
   }
-  orientConsistently(triangles);
+  probe::orientConsistently(count, triangles);
 
   // Orientation from the signed volume about the (global) area-weighted centroid.
   double centroidSums[4] = { 0, 0, 0, 0 };
   for (const Triangle& t : triangles)
   {
-    const Vec3 a = merged[t[0]];
-    const Vec3 b = merged[t[1]];
-    const Vec3 c = merged[t[2]];
+    const Vec3 a = points[t[0]];
+    const Vec3 b = points[t[1]];
+    const Vec3 c = points[t[2]];
     const double area = 0.5 * ibc::length(ibc::cross(b - a, c - a));
     const Vec3 center = (1.0 / 3.0) * (a + b + c);
     centroidSums[0] += area * center.x;
@@ -257,7 +195,7 @@ std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
       centroidSums[1] / centroidSums[3],
       centroidSums[2] / centroidSums[3] };
   }
-  double volume = probe::signedVolume(merged, triangles, centroid);
+  double volume = probe::signedVolume(points, triangles, centroid);
   comm.sum(&volume, 1);
   if (volume < 0.0)
   {
@@ -268,37 +206,22 @@ std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
   }
 
   std::vector<Vec3> sums;
-  probe::accumulateVertexNormals(merged, triangles, sums);
+  probe::accumulateVertexNormals(points, triangles, sums);
 
   if (comm.distributed())
   {
     // Points on the cut between surface pieces: add the other pieces' sums, found by their
     // exact coordinates. Only points on this piece's open edges can be shared.
-    std::map<std::pair<std::int64_t, std::int64_t>, int> edgeUse;
-    for (const Triangle& t : triangles)
-    {
-      for (int e = 0; e < 3; ++e)
-      {
-        ++edgeUse[{ std::min(t[e], t[(e + 1) % 3]), std::max(t[e], t[(e + 1) % 3]) }];
-      }
-    }
-    std::vector<char> onCut(merged.size(), 0);
-    for (const auto& [edge, count] : edgeUse)
-    {
-      if (count == 1)
-      {
-        onCut[edge.first] = onCut[edge.second] = 1;
-      }
-    }
+    const std::vector<char> onCut = probe::openEdgeVertices(count, triangles);
     std::vector<double> mine;
     std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> cutIndex;
-    for (std::size_t i = 0; i < merged.size(); ++i)
+    for (std::int64_t i = 0; i < count; ++i)
     {
       if (onCut[i])
       {
         mine.insert(
-          mine.end(), { merged[i].x, merged[i].y, merged[i].z, sums[i].x, sums[i].y, sums[i].z });
-        cutIndex.emplace(std::array<double, 3>{ merged[i].x, merged[i].y, merged[i].z }, i);
+          mine.end(), { points[i].x, points[i].y, points[i].z, sums[i].x, sums[i].y, sums[i].z });
+        cutIndex.emplace(std::array<double, 3>{ points[i].x, points[i].y, points[i].z }, i);
       }
     }
     std::vector<vtkIdType> lengths;
@@ -323,7 +246,7 @@ std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
   }
 
   std::vector<Vec3> normals(points.size());
-  for (std::size_t i = 0; i < points.size(); ++i)
+  for (std::int64_t i = 0; i < count; ++i)
   {
     normals[i] = ibc::normalized(sums[mergedId[i]]);
   }
@@ -431,9 +354,10 @@ int vtkNormalOffsetProbe::RequestUpdateExtent(vtkInformation*,
   // cell, never the whole volume.
   vtkInformation* volumeInfo = inputVector[1]->GetInformationObject(0);
   const int ghosts = probe::stencilReach(static_cast<probe::Interpolation>(this->Interpolation));
-  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), piece);
-  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), pieces);
-  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_GHOST_LEVELS(), ghosts);
+  // Only the extent: the executive would split a piece request once more.
+  volumeInfo->Remove(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER());
+  volumeInfo->Remove(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES());
+  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_GHOST_LEVELS(), 0);
   if (volumeInfo->Has(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT()))
   {
     int whole[6];
@@ -844,6 +768,16 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
     std::copy(values.begin(), values.end(), profileArray->GetPointer(0));
     output->GetPointData()->AddArray(profileArray);
   }
+
+  // The piece of the volume this rank sampled: under MPI it is never the whole volume.
+  vtkNew<vtkIntArray> sourceExtent;
+  sourceExtent->SetName("SourceExtent");
+  sourceExtent->SetNumberOfTuples(6);
+  for (int i = 0; i < 6; ++i)
+  {
+    sourceExtent->SetValue(i, volume->GetNumberOfPoints() > 0 ? block.extent[i] : (i % 2 ? -1 : 0));
+  }
+  output->GetFieldData()->AddArray(sourceExtent);
 
   // --- Tell the user about what could not be sampled.
   std::int64_t tallies[3] = { 0, 0, pointCount };

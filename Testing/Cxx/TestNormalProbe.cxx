@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 
 using namespace ibc;
@@ -234,4 +236,53 @@ TEST(Normals, AngleWeightedAndOriented)
     const Vec3 expected = normalized(points[i] - Vec3{ 0.5, 0.5, 0.5 });
     EXPECT_NEAR(dot(normalized(sums[i]), expected), 1.0, 1e-12) << "corner " << i;
   }
+}
+
+TEST(Normals, OrientationIsMadeConsistentAndOpenEdgesFound)
+{
+  // The cube of the test above with three triangles wound the wrong way, as in a broken STL.
+  std::vector<Triangle> triangles{ { 0, 2, 1 },
+    { 0, 3, 2 },
+    { 4, 6, 5 },
+    { 4, 6, 7 },
+    { 0, 1, 5 },
+    { 0, 4, 5 },
+    { 1, 2, 6 },
+    { 1, 6, 5 },
+    { 2, 3, 7 },
+    { 2, 6, 7 },
+    { 3, 0, 4 },
+    { 3, 4, 7 } };
+  const std::vector<Vec3> points{ { 0, 0, 0 },
+    { 1, 0, 0 },
+    { 1, 1, 0 },
+    { 0, 1, 0 },
+    { 0, 0, 1 },
+    { 1, 0, 1 },
+    { 1, 1, 1 },
+    { 0, 1, 1 } };
+  orientConsistently(8, triangles);
+  // Consistent: every directed edge appears once and its reverse once.
+  std::map<std::pair<std::int64_t, std::int64_t>, int> directed;
+  for (const Triangle& t : triangles)
+  {
+    for (int e = 0; e < 3; ++e)
+    {
+      ++directed[{ t[e], t[(e + 1) % 3] }];
+    }
+  }
+  for (const auto& [edge, count] : directed)
+  {
+    EXPECT_EQ(count, 1);
+    EXPECT_EQ(directed.count({ edge.second, edge.first }), 1u);
+  }
+  EXPECT_NEAR(std::abs(signedVolume(points, triangles, { 0.5, 0.5, 0.5 })), 1.0, 1e-12);
+  // Closed: no open edge. Without the top face: its four corners are on open edges.
+  const std::vector<char> closed = openEdgeVertices(8, triangles);
+  EXPECT_EQ(std::count(closed.begin(), closed.end(), 1), 0);
+  std::vector<Triangle> open(triangles.begin(), triangles.end());
+  open.erase(open.begin() + 2, open.begin() + 4);
+  const std::vector<char> flags = openEdgeVertices(8, open);
+  EXPECT_EQ(std::vector<char>(flags.begin() + 4, flags.end()), std::vector<char>(4, 1));
+  EXPECT_EQ(std::vector<char>(flags.begin(), flags.begin() + 4), std::vector<char>(4, 0));
 }
