@@ -107,6 +107,59 @@ struct LinearCellSampler
       static_cast<std::int64_t>(low[1]) * stride[1] - static_cast<std::int64_t>(low[2]) * stride[2];
   }
 
+  struct Located
+  {
+    Vec3 index;
+    const T* cell = nullptr;
+    double tx = 0.0;
+    double ty = 0.0;
+    double tz = 0.0;
+    bool inside = false;
+  };
+
+  /// Finds the cell of located.index and asks the memory system for it; inside is false when
+  /// the cell is not (entirely) in the block.
+  void locate(Located& located) const
+  {
+    const double rx = located.index.x - whole[0];
+    const double ry = located.index.y - whole[1];
+    const double rz = located.index.z - whole[2];
+    located.inside =
+      rx >= low[0] && ry >= low[1] && rz >= low[2] && rx < high[0] && ry < high[1] && rz < high[2];
+    if (!located.inside)
+    {
+      return;
+    }
+    const auto ix = static_cast<std::int64_t>(rx);
+    const auto iy = static_cast<std::int64_t>(ry);
+    const auto iz = static_cast<std::int64_t>(rz);
+    located.cell = origin + ix * stride[0] + iy * stride[1] + iz * stride[2];
+    located.tx = rx - static_cast<double>(ix);
+    located.ty = ry - static_cast<double>(iy);
+    located.tz = rz - static_cast<double>(iz);
+    __builtin_prefetch(located.cell);
+    __builtin_prefetch(located.cell + stride[1]);
+    __builtin_prefetch(located.cell + stride[2]);
+    __builtin_prefetch(located.cell + stride[2] + stride[1]);
+  }
+
+  /// Trilinear blend of a located cell (same arithmetic as sample()).
+  double blend(const Located& located) const
+  {
+    const T* p = located.cell;
+    const std::int64_t sx = stride[0];
+    const std::int64_t sy = stride[1];
+    const std::int64_t sz = stride[2];
+    const double tx = located.tx;
+    const double v00 = p[0] + tx * (static_cast<double>(p[sx]) - p[0]);
+    const double v10 = p[sy] + tx * (static_cast<double>(p[sy + sx]) - p[sy]);
+    const double v01 = p[sz] + tx * (static_cast<double>(p[sz + sx]) - p[sz]);
+    const double v11 = p[sz + sy] + tx * (static_cast<double>(p[sz + sy + sx]) - p[sz + sy]);
+    const double v0 = v00 + located.ty * (v10 - v00);
+    const double v1 = v01 + located.ty * (v11 - v01);
+    return v0 + located.tz * (v1 - v0);
+  }
+
   bool sample(Vec3 index, double& value) const
   {
     const double rx = index.x - whole[0];
@@ -241,25 +294,39 @@ void sampleProfilesTyped(const T* data,
       std::uint8_t* __restrict outStatus = status;
       if (samples == 1 && isLinear)
       {
-        // The single-offset case, the hottest loop of all: nothing but the sample.
-        for (std::int64_t vertex = begin; vertex < end; ++vertex)
+        // The single-offset case, the hottest loop of all. Each cell is located (and its
+        // memory requested) PrefetchDistance vertices before it is interpolated; a small ring
+        // keeps the located cells in between.
+        typename LinearCellSampler<T>::Located ring[PrefetchDistance];
+        auto locate = [&](std::int64_t vertex, typename LinearCellSampler<T>::Located& located)
         {
-          if (vertex + PrefetchDistance < end)
-          {
-            const Vec3 ahead = baseIndices[vertex + PrefetchDistance];
-            const Vec3 aheadStep = indexSteps[vertex + PrefetchDistance];
-            cell.prefetch({ ahead.x + firstDistance * aheadStep.x,
-              ahead.y + firstDistance * aheadStep.y,
-              ahead.z + firstDistance * aheadStep.z });
-          }
           const Vec3 base = baseIndices[vertex];
           const Vec3 step = indexSteps[vertex];
-          const Vec3 index{ base.x + firstDistance * step.x,
+          located.index = { base.x + firstDistance * step.x,
             base.y + firstDistance * step.y,
             base.z + firstDistance * step.z };
+          cell.locate(located);
+        };
+        for (std::int64_t vertex = begin; vertex < std::min(end, begin + PrefetchDistance);
+             ++vertex)
+        {
+          locate(vertex, ring[vertex % PrefetchDistance]);
+        }
+        for (std::int64_t vertex = begin; vertex < end; ++vertex)
+        {
+          typename LinearCellSampler<T>::Located& slot = ring[vertex % PrefetchDistance];
+          const typename LinearCellSampler<T>::Located current = slot;
+          if (vertex + PrefetchDistance < end)
+          {
+            locate(vertex + PrefetchDistance, slot);
+          }
           double value;
-          if (cell.sample(index, value) ||
-            interpolateTyped(data, block, index, interpolation, value))
+          if (current.inside)
+          {
+            outValues[vertex] = cell.blend(current);
+            outStatus[vertex] = Sampled;
+          }
+          else if (interpolateTyped(data, block, current.index, interpolation, value))
           {
             outValues[vertex] = value;
             outStatus[vertex] = Sampled;
@@ -267,7 +334,8 @@ void sampleProfilesTyped(const T* data,
           else
           {
             outValues[vertex] = std::numeric_limits<double>::quiet_NaN();
-            outStatus[vertex] = block.insideWholeExtent(index) ? InOtherBlock : OutsideVolume;
+            outStatus[vertex] =
+              block.insideWholeExtent(current.index) ? InOtherBlock : OutsideVolume;
           }
         }
         return;

@@ -17,6 +17,7 @@ ibctest.load_plugin(globals())
 phantom = THAPhantom(BloomingWidth=2.0, DistributeSurface=args.distribute)
 settings = {
     "automatic": dict(Mode="Automatic"),
+    "offset": dict(Mode="Single Offset", Offset=3.0),
     "cubic": dict(Mode="Single Offset", Offset=2.5, Interpolation="Cubic"),
     "median": dict(Mode="Profile Median", ProfileStart=1, ProfileEnd=4, ProfileSamples=7,
                    Interpolation="Nearest", StoreProfile=1),
