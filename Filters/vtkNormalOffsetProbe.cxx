@@ -354,9 +354,10 @@ int vtkNormalOffsetProbe::RequestUpdateExtent(vtkInformation*,
   // cell, never the whole volume.
   vtkInformation* volumeInfo = inputVector[1]->GetInformationObject(0);
   const int ghosts = probe::stencilReach(static_cast<probe::Interpolation>(this->Interpolation));
-  // Only the extent: the executive would split a piece request once more.
-  volumeInfo->Remove(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER());
-  volumeInfo->Remove(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES());
+  // Ask by extent, as piece 0 of 1: the executive splits the update extent by the piece request
+  // once more, so a piece request would cut this rank's extent again.
+  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), 0);
+  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), 1);
   volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_GHOST_LEVELS(), 0);
   if (volumeInfo->Has(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT()))
   {

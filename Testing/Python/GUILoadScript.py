@@ -9,8 +9,10 @@ try:
     from paraview import simple
     phantom = simple.THAPhantom(Spacing=[1.5, 1.5, 2.0])
     view = simple.GetActiveViewOrCreate("RenderView")
-    display = simple.Show(simple.OutputPort(phantom, 1), view)
-    simple.ColorBy(display, ("POINTS", "TrueTissueClass"))
+    probe = simple.NormalOffsetProbe(Input=simple.OutputPort(phantom, 1), Source=simple.OutputPort(phantom, 0))
+    display = simple.Show(probe, view)
+    simple.ColorBy(display, ("POINTS", "HU"))
+    display.LookupTable.RescaleTransferFunction(-100.0, 1500.0)
     # Anterior view (LPS: anterior is -y), superior up.
     view.CameraFocalPoint = [0, 0, 0]
     view.CameraPosition = [0, -1, 0]
@@ -19,8 +21,9 @@ try:
     simple.Render(view)
     screenshot = os.path.join(os.path.dirname(os.environ["IBC_GUI_RESULT"]), "gui-phantom.png")
     simple.SaveScreenshot(screenshot, view, ImageResolution=[640, 480])
-    cells = phantom.GetDataInformation(1).GetNumberOfCells()
-    result.write("cells %d\nscreenshot %s\nOK\n" % (cells, screenshot))
+    cells = probe.GetDataInformation().GetNumberOfCells()
+    hu_range = probe.PointData["HU"].GetRange()
+    result.write("cells %d\nHU range %s\nscreenshot %s\nOK\n" % (cells, hu_range, screenshot))
 except Exception:
     result.write(traceback.format_exc())
 result.close()
