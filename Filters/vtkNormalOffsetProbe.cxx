@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "vtkNormalOffsetProbe.h"
 
+#include "ibcCollective.h"
 #include "ibcNormalProbe.h"
 #include "ibcSMP.h"
 
@@ -47,87 +48,6 @@ namespace
 {
 using Triangle = ibc::probe::Triangle;
 
-/// Collective helpers that also work without MPI (null controller or one process).
-class Collective
-{
-public:
-  explicit Collective(vtkMultiProcessController* controller)
-    : Controller(controller && controller->GetNumberOfProcesses() > 1 ? controller : nullptr)
-  {
-  }
-  int rank() const { return this->Controller ? this->Controller->GetLocalProcessId() : 0; }
-  int size() const { return this->Controller ? this->Controller->GetNumberOfProcesses() : 1; }
-  bool distributed() const { return this->Controller != nullptr; }
-
-  void sum(double* values, int count) const
-  {
-    if (this->Controller)
-    {
-      std::vector<double> local(values, values + count);
-      this->Controller->AllReduce(local.data(), values, count, vtkCommunicator::SUM_OP);
-    }
-  }
-  void sum(std::int64_t* values, int count) const
-  {
-    if (this->Controller)
-    {
-      std::vector<vtkTypeInt64> local(values, values + count);
-      std::vector<vtkTypeInt64> global(count);
-      this->Controller->AllReduce(local.data(), global.data(), count, vtkCommunicator::SUM_OP);
-      std::copy(global.begin(), global.end(), values);
-    }
-  }
-  int minimum(int value) const
-  {
-    if (!this->Controller)
-    {
-      return value;
-    }
-    int result = value;
-    this->Controller->AllReduce(&value, &result, 1, vtkCommunicator::MIN_OP);
-    return result;
-  }
-  /// Every rank's `values`, concatenated in rank order.
-  std::vector<double> gather(const std::vector<double>& values,
-    std::vector<vtkIdType>& lengths) const
-  {
-    lengths.assign(this->size(), static_cast<vtkIdType>(values.size()));
-    if (!this->Controller)
-    {
-      return values;
-    }
-    vtkIdType length = static_cast<vtkIdType>(values.size());
-    this->Controller->AllGather(&length, lengths.data(), 1);
-    std::vector<vtkIdType> offsets(lengths.size(), 0);
-    for (std::size_t r = 1; r < lengths.size(); ++r)
-    {
-      offsets[r] = offsets[r - 1] + lengths[r - 1];
-    }
-    std::vector<double> all(static_cast<std::size_t>(offsets.back() + lengths.back()));
-    this->Controller->AllGatherV(values.data(), all.data(), length, lengths.data(), offsets.data());
-    return all;
-  }
-  vtkMultiProcessController* controller() const { return this->Controller; }
-
-private:
-  vtkMultiProcessController* Controller;
-};
-
-struct CoordinateHash
-{
-  std::size_t operator()(const std::array<double, 3>& p) const
-  {
-    std::size_t h = 0;
-    for (const double c : p)
-    {
-      std::uint64_t bits;
-      std::memcpy(&bits, &c, sizeof(bits));
-      h ^= std::hash<std::uint64_t>()(bits) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    }
-    return h;
-  }
-};
-
 /// Points with identical coordinates are one point for normals: STL files repeat vertices, and
 /// surface pieces under MPI repeat the points on their cuts. Only points on open edges can be
 /// such duplicates, so only they are hashed.
@@ -141,7 +61,7 @@ std::vector<std::int64_t> mergeDuplicatesOnOpenEdges(const std::vector<Vec3>& po
     mergedId[i] = i;
   }
   const std::vector<char> open = probe::openEdgeVertices(count, triangles);
-  std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> first;
+  std::unordered_map<std::array<double, 3>, std::int64_t, ibc::CoordinateHash> first;
   for (std::int64_t i = 0; i < count; ++i)
   {
     if (open[i])
@@ -157,7 +77,7 @@ std::vector<std::int64_t> mergeDuplicatesOnOpenEdges(const std::vector<Vec3>& po
 /// Outward, angle-weighted unit normals of the input's points (see the class documentation).
 std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
   const std::vector<Triangle>& inputTriangles,
-  const Collective& comm)
+  const ibc::Collective& comm)
 {
   const auto count = static_cast<std::int64_t>(points.size());
   const std::vector<std::int64_t> mergedId = mergeDuplicatesOnOpenEdges(points, inputTriangles);
@@ -214,7 +134,7 @@ std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
     // exact coordinates. Only points on this piece's open edges can be shared.
     const std::vector<char> onCut = probe::openEdgeVertices(count, triangles);
     std::vector<double> mine;
-    std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> cutIndex;
+    std::unordered_map<std::array<double, 3>, std::int64_t, ibc::CoordinateHash> cutIndex;
     for (std::int64_t i = 0; i < count; ++i)
     {
       if (onCut[i])
@@ -379,7 +299,7 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
   vtkPolyData* surface = vtkPolyData::GetData(inputVector[0], 0);
   vtkImageData* volume = vtkImageData::GetData(inputVector[1], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
-  const Collective comm(this->Controller);
+  const ibc::Collective comm(this->Controller);
 
   if (!surface || !volume)
   {

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "ibcCollective.h"
+
+#include <vtkCommunicator.h>
+#include <vtkMultiProcessController.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace ibc
+{
+
+Collective::Collective(vtkMultiProcessController* controller)
+  : Controller(controller && controller->GetNumberOfProcesses() > 1 ? controller : nullptr)
+{
+}
+
+int Collective::rank() const
+{
+  return this->Controller ? this->Controller->GetLocalProcessId() : 0;
+}
+
+int Collective::size() const
+{
+  return this->Controller ? this->Controller->GetNumberOfProcesses() : 1;
+}
+
+void Collective::sum(double* values, int count) const
+{
+  if (this->Controller)
+  {
+    std::vector<double> local(values, values + count);
+    this->Controller->AllReduce(local.data(), values, count, vtkCommunicator::SUM_OP);
+  }
+}
+
+void Collective::sum(std::int64_t* values, int count) const
+{
+  if (this->Controller)
+  {
+    std::vector<vtkTypeInt64> local(values, values + count);
+    std::vector<vtkTypeInt64> global(count);
+    this->Controller->AllReduce(local.data(), global.data(), count, vtkCommunicator::SUM_OP);
+    std::copy(global.begin(), global.end(), values);
+  }
+}
+
+void Collective::maximum(double* values, int count) const
+{
+  if (this->Controller)
+  {
+    std::vector<double> local(values, values + count);
+    this->Controller->AllReduce(local.data(), values, count, vtkCommunicator::MAX_OP);
+  }
+}
+
+int Collective::minimum(int value) const
+{
+  if (!this->Controller)
+  {
+    return value;
+  }
+  int result = value;
+  this->Controller->AllReduce(&value, &result, 1, vtkCommunicator::MIN_OP);
+  return result;
+}
+
+std::vector<double> Collective::gather(
+  const std::vector<double>& values, std::vector<vtkIdType>& lengths) const
+{
+  lengths.assign(this->size(), static_cast<vtkIdType>(values.size()));
+  if (!this->Controller)
+  {
+    return values;
+  }
+  vtkIdType length = static_cast<vtkIdType>(values.size());
+  this->Controller->AllGather(&length, lengths.data(), 1);
+  std::vector<vtkIdType> offsets(lengths.size(), 0);
+  for (std::size_t r = 1; r < lengths.size(); ++r)
+  {
+    offsets[r] = offsets[r - 1] + lengths[r - 1];
+  }
+  std::vector<double> all(static_cast<std::size_t>(offsets.back() + lengths.back()));
+  this->Controller->AllGatherV(values.data(), all.data(), length, lengths.data(), offsets.data());
+  return all;
+}
+
+std::vector<double> Collective::gatherToRoot(const std::vector<double>& values) const
+{
+  if (!this->Controller)
+  {
+    return values;
+  }
+  vtkIdType length = static_cast<vtkIdType>(values.size());
+  std::vector<vtkIdType> lengths(this->size(), 0);
+  this->Controller->Gather(&length, lengths.data(), 1, 0);
+  std::vector<vtkIdType> offsets(lengths.size(), 0);
+  for (std::size_t r = 1; r < lengths.size(); ++r)
+  {
+    offsets[r] = offsets[r - 1] + lengths[r - 1];
+  }
+  std::vector<double> all;
+  if (this->rank() == 0)
+  {
+    all.resize(static_cast<std::size_t>(offsets.back() + lengths.back()));
+  }
+  this->Controller->GatherV(values.data(), all.data(), length, lengths.data(), offsets.data(), 0);
+  return all;
+}
+
+std::vector<char> ownedPoints(
+  const std::vector<Vec3>& points, const std::vector<char>& sharedCandidates, const Collective& comm)
+{
+  std::vector<char> owned(points.size(), 1);
+  if (!comm.distributed())
+  {
+    return owned;
+  }
+  std::vector<double> mine;
+  std::unordered_map<std::array<double, 3>, std::size_t, CoordinateHash> candidates;
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    if (sharedCandidates[i])
+    {
+      mine.insert(mine.end(), { points[i].x, points[i].y, points[i].z });
+      candidates.emplace(std::array<double, 3>{ points[i].x, points[i].y, points[i].z }, i);
+    }
+  }
+  std::vector<vtkIdType> lengths;
+  const std::vector<double> all = comm.gather(mine, lengths);
+  std::size_t offset = 0;
+  for (int r = 0; r < comm.rank(); ++r) // only lower ranks take a point away
+  {
+    for (std::size_t i = offset; i < offset + static_cast<std::size_t>(lengths[r]); i += 3)
+    {
+      const auto found = candidates.find({ all[i], all[i + 1], all[i + 2] });
+      if (found != candidates.end())
+      {
+        owned[found->second] = 0;
+      }
+    }
+    offset += static_cast<std::size_t>(lengths[r]);
+  }
+  return owned;
+}
+
+} // namespace ibc
