@@ -108,6 +108,47 @@ std::vector<double> Collective::gatherToRoot(const std::vector<double>& values) 
   return all;
 }
 
+std::vector<double> Collective::exchange(const std::vector<std::vector<double>>& outgoing) const
+{
+  std::vector<double> incoming;
+  if (!this->Controller)
+  {
+    return incoming;
+  }
+  const int size = this->size();
+  const int rank = this->rank();
+  std::vector<double> myCounts(size, 0.0);
+  for (int r = 0; r < size && r < static_cast<int>(outgoing.size()); ++r)
+  {
+    myCounts[r] = static_cast<double>(outgoing[r].size());
+  }
+  std::vector<vtkIdType> lengths;
+  const std::vector<double> counts = this->gather(myCounts, lengths);
+  constexpr int tag = 98620;
+  for (int from = 0; from < size; ++from)
+  {
+    for (int to = 0; to < size; ++to)
+    {
+      const auto count = static_cast<vtkIdType>(counts[static_cast<std::size_t>(from) * size + to]);
+      if (from == to || count == 0)
+      {
+        continue;
+      }
+      if (rank == from)
+      {
+        this->Controller->Send(outgoing[to].data(), count, to, tag);
+      }
+      else if (rank == to)
+      {
+        const std::size_t offset = incoming.size();
+        incoming.resize(offset + static_cast<std::size_t>(count));
+        this->Controller->Receive(incoming.data() + offset, count, from, tag);
+      }
+    }
+  }
+  return incoming;
+}
+
 std::vector<char> ownedPoints(
   const std::vector<Vec3>& points, const std::vector<char>& sharedCandidates, const Collective& comm)
 {

@@ -51,6 +51,9 @@ public:
   int minimum(int value) const;
   /// Every rank's `values`, concatenated in rank order; lengths receives each rank's count.
   std::vector<double> gather(const std::vector<double>& values, std::vector<vtkIdType>& lengths) const;
+  /// Sends outgoing[r] to rank r; returns what the other ranks sent here, in rank order. The
+  /// pairs exchange one after the other in the same order on every rank: no deadlock.
+  std::vector<double> exchange(const std::vector<std::vector<double>>& outgoing) const;
   /// Every rank's `values` on rank 0 only (others get an empty vector), in rank order.
   std::vector<double> gatherToRoot(const std::vector<double>& values) const;
 

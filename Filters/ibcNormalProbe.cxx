@@ -6,6 +6,7 @@
 #include <vtkType.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <cmath>
 #include <deque>
 #include <limits>
@@ -796,6 +797,134 @@ double signedVolume(const std::vector<Vec3>& points,
     volume += dot(a, cross(b, c)) / 6.0;
   }
   return volume;
+}
+
+/// Points with identical coordinates are one point for normals: STL files repeat vertices, and
+/// surface pieces under MPI repeat the points on their cuts. Only points on open edges can be
+/// such duplicates, so only they are hashed.
+namespace
+{
+std::vector<std::int64_t> mergeDuplicatesOnOpenEdges(const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles)
+{
+  const auto count = static_cast<std::int64_t>(points.size());
+  std::vector<std::int64_t> mergedId(points.size());
+  for (std::int64_t i = 0; i < count; ++i)
+  {
+    mergedId[i] = i;
+  }
+  const std::vector<char> open = openEdgeVertices(count, triangles);
+  std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> first;
+  for (std::int64_t i = 0; i < count; ++i)
+  {
+    if (open[i])
+    {
+      const auto inserted =
+        first.emplace(std::array<double, 3>{ points[i].x, points[i].y, points[i].z }, i);
+      mergedId[i] = inserted.first->second;
+    }
+  }
+  return mergedId;
+}
+
+} // namespace
+
+std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
+  const std::vector<Triangle>& inputTriangles,
+  const Collective& comm)
+{
+  const auto count = static_cast<std::int64_t>(points.size());
+  const std::vector<std::int64_t> mergedId = mergeDuplicatesOnOpenEdges(points, inputTriangles);
+  std::vector<Triangle> triangles;
+  triangles.reserve(inputTriangles.size());
+  for (const Triangle& t : inputTriangles)
+  {
+    const Triangle m{ mergedId[t[0]], mergedId[t[1]], mergedId[t[2]] };
+    if (m[0] != m[1] && m[1] != m[2] && m[2] != m[0])
+    {
+      triangles.push_back(m);
+    }
+  }
+  orientConsistently(count, triangles);
+
+  // Orientation from the signed volume about the (global) area-weighted centroid.
+  double centroidSums[4] = { 0, 0, 0, 0 };
+  for (const Triangle& t : triangles)
+  {
+    const Vec3 a = points[t[0]];
+    const Vec3 b = points[t[1]];
+    const Vec3 c = points[t[2]];
+    const double area = 0.5 * length(cross(b - a, c - a));
+    const Vec3 center = (1.0 / 3.0) * (a + b + c);
+    centroidSums[0] += area * center.x;
+    centroidSums[1] += area * center.y;
+    centroidSums[2] += area * center.z;
+    centroidSums[3] += area;
+  }
+  comm.sum(centroidSums, 4);
+  Vec3 centroid;
+  if (centroidSums[3] > 0.0)
+  {
+    centroid = { centroidSums[0] / centroidSums[3],
+      centroidSums[1] / centroidSums[3],
+      centroidSums[2] / centroidSums[3] };
+  }
+  double volume = signedVolume(points, triangles, centroid);
+  comm.sum(&volume, 1);
+  if (volume < 0.0)
+  {
+    for (Triangle& t : triangles)
+    {
+      std::swap(t[1], t[2]);
+    }
+  }
+
+  std::vector<Vec3> sums;
+  accumulateVertexNormals(points, triangles, sums);
+
+  if (comm.distributed())
+  {
+    // Points on the cut between surface pieces: add the other pieces' sums, found by their
+    // exact coordinates. Only points on this piece's open edges can be shared.
+    const std::vector<char> onCut = openEdgeVertices(count, triangles);
+    std::vector<double> mine;
+    std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> cutIndex;
+    for (std::int64_t i = 0; i < count; ++i)
+    {
+      if (onCut[i])
+      {
+        mine.insert(
+          mine.end(), { points[i].x, points[i].y, points[i].z, sums[i].x, sums[i].y, sums[i].z });
+        cutIndex.emplace(std::array<double, 3>{ points[i].x, points[i].y, points[i].z }, i);
+      }
+    }
+    std::vector<vtkIdType> lengths;
+    const std::vector<double> all = comm.gather(mine, lengths);
+    std::size_t offset = 0;
+    for (int r = 0; r < comm.size(); ++r)
+    {
+      if (r != comm.rank())
+      {
+        for (std::size_t i = offset; i < offset + static_cast<std::size_t>(lengths[r]); i += 6)
+        {
+          const auto found = cutIndex.find({ all[i], all[i + 1], all[i + 2] });
+          if (found != cutIndex.end())
+          {
+            Vec3& sum = sums[found->second];
+            sum = sum + Vec3{ all[i + 3], all[i + 4], all[i + 5] };
+          }
+        }
+      }
+      offset += static_cast<std::size_t>(lengths[r]);
+    }
+  }
+
+  std::vector<Vec3> normals(points.size());
+  for (std::int64_t i = 0; i < count; ++i)
+  {
+    normals[i] = normalized(sums[mergedId[i]]);
+  }
+  return normals;
 }
 
 } // namespace probe

@@ -8,6 +8,7 @@
 #define ibcNormalProbe_h
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "ibcCollective.h"
 #include "ibcVector.h"
 
 #include <array>
@@ -159,6 +160,13 @@ IMPLANTBONECONTACTFILTERS_EXPORT std::vector<char> openEdgeVertices(std::int64_t
 IMPLANTBONECONTACTFILTERS_EXPORT double signedVolume(const std::vector<Vec3>& points,
   const std::vector<std::array<std::int64_t, 3>>& triangles,
   Vec3 reference);
+
+/// Outward, angle-weighted unit normals of a surface's points: duplicated points merged, triangle
+/// orientation made consistent, the whole oriented by its signed volume about its centroid
+/// (reduced over ranks), and the normals of points on the cuts between surface pieces summed
+/// across ranks.
+IMPLANTBONECONTACTFILTERS_EXPORT std::vector<Vec3> computeOutwardNormals(
+  const std::vector<Vec3>& points, const std::vector<Triangle>& triangles, const Collective& comm);
 
 } // namespace probe
 } // namespace ibc

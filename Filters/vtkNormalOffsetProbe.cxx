@@ -3,6 +3,7 @@
 
 #include "ibcCollective.h"
 #include "ibcNormalProbe.h"
+#include "ibcSurfaceArrays.h"
 #include "ibcSMP.h"
 
 #include <vtkCellArray.h>
@@ -47,131 +48,6 @@ namespace probe = ibc::probe;
 namespace
 {
 using Triangle = ibc::probe::Triangle;
-
-/// Points with identical coordinates are one point for normals: STL files repeat vertices, and
-/// surface pieces under MPI repeat the points on their cuts. Only points on open edges can be
-/// such duplicates, so only they are hashed.
-std::vector<std::int64_t> mergeDuplicatesOnOpenEdges(const std::vector<Vec3>& points,
-  const std::vector<Triangle>& triangles)
-{
-  const auto count = static_cast<std::int64_t>(points.size());
-  std::vector<std::int64_t> mergedId(points.size());
-  for (std::int64_t i = 0; i < count; ++i)
-  {
-    mergedId[i] = i;
-  }
-  const std::vector<char> open = probe::openEdgeVertices(count, triangles);
-  std::unordered_map<std::array<double, 3>, std::int64_t, ibc::CoordinateHash> first;
-  for (std::int64_t i = 0; i < count; ++i)
-  {
-    if (open[i])
-    {
-      const auto inserted =
-        first.emplace(std::array<double, 3>{ points[i].x, points[i].y, points[i].z }, i);
-      mergedId[i] = inserted.first->second;
-    }
-  }
-  return mergedId;
-}
-
-/// Outward, angle-weighted unit normals of the input's points (see the class documentation).
-std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
-  const std::vector<Triangle>& inputTriangles,
-  const ibc::Collective& comm)
-{
-  const auto count = static_cast<std::int64_t>(points.size());
-  const std::vector<std::int64_t> mergedId = mergeDuplicatesOnOpenEdges(points, inputTriangles);
-  std::vector<Triangle> triangles;
-  triangles.reserve(inputTriangles.size());
-  for (const Triangle& t : inputTriangles)
-  {
-    const Triangle m{ mergedId[t[0]], mergedId[t[1]], mergedId[t[2]] };
-    if (m[0] != m[1] && m[1] != m[2] && m[2] != m[0])
-    {
-      triangles.push_back(m);
-    }
-  }
-  probe::orientConsistently(count, triangles);
-
-  // Orientation from the signed volume about the (global) area-weighted centroid.
-  double centroidSums[4] = { 0, 0, 0, 0 };
-  for (const Triangle& t : triangles)
-  {
-    const Vec3 a = points[t[0]];
-    const Vec3 b = points[t[1]];
-    const Vec3 c = points[t[2]];
-    const double area = 0.5 * ibc::length(ibc::cross(b - a, c - a));
-    const Vec3 center = (1.0 / 3.0) * (a + b + c);
-    centroidSums[0] += area * center.x;
-    centroidSums[1] += area * center.y;
-    centroidSums[2] += area * center.z;
-    centroidSums[3] += area;
-  }
-  comm.sum(centroidSums, 4);
-  Vec3 centroid;
-  if (centroidSums[3] > 0.0)
-  {
-    centroid = { centroidSums[0] / centroidSums[3],
-      centroidSums[1] / centroidSums[3],
-      centroidSums[2] / centroidSums[3] };
-  }
-  double volume = probe::signedVolume(points, triangles, centroid);
-  comm.sum(&volume, 1);
-  if (volume < 0.0)
-  {
-    for (Triangle& t : triangles)
-    {
-      std::swap(t[1], t[2]);
-    }
-  }
-
-  std::vector<Vec3> sums;
-  probe::accumulateVertexNormals(points, triangles, sums);
-
-  if (comm.distributed())
-  {
-    // Points on the cut between surface pieces: add the other pieces' sums, found by their
-    // exact coordinates. Only points on this piece's open edges can be shared.
-    const std::vector<char> onCut = probe::openEdgeVertices(count, triangles);
-    std::vector<double> mine;
-    std::unordered_map<std::array<double, 3>, std::int64_t, ibc::CoordinateHash> cutIndex;
-    for (std::int64_t i = 0; i < count; ++i)
-    {
-      if (onCut[i])
-      {
-        mine.insert(
-          mine.end(), { points[i].x, points[i].y, points[i].z, sums[i].x, sums[i].y, sums[i].z });
-        cutIndex.emplace(std::array<double, 3>{ points[i].x, points[i].y, points[i].z }, i);
-      }
-    }
-    std::vector<vtkIdType> lengths;
-    const std::vector<double> all = comm.gather(mine, lengths);
-    std::size_t offset = 0;
-    for (int r = 0; r < comm.size(); ++r)
-    {
-      if (r != comm.rank())
-      {
-        for (std::size_t i = offset; i < offset + static_cast<std::size_t>(lengths[r]); i += 6)
-        {
-          const auto found = cutIndex.find({ all[i], all[i + 1], all[i + 2] });
-          if (found != cutIndex.end())
-          {
-            Vec3& sum = sums[found->second];
-            sum = sum + Vec3{ all[i + 3], all[i + 4], all[i + 5] };
-          }
-        }
-      }
-      offset += static_cast<std::size_t>(lengths[r]);
-    }
-  }
-
-  std::vector<Vec3> normals(points.size());
-  for (std::int64_t i = 0; i < count; ++i)
-  {
-    normals[i] = ibc::normalized(sums[mergedId[i]]);
-  }
-  return normals;
-}
 
 /// Why most points could not be sampled, in words a user can act on.
 std::string likelyCause(const double surfaceBounds[6], const double volumeBounds[6])
@@ -358,36 +234,9 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
 
   // --- The surface's triangles and points.
   const vtkIdType pointCount = surface->GetNumberOfPoints();
-  std::vector<Vec3> points(static_cast<std::size_t>(pointCount));
-  for (vtkIdType i = 0; i < pointCount; ++i)
-  {
-    double p[3];
-    surface->GetPoint(i, p);
-    points[i] = { p[0], p[1], p[2] };
-  }
+  std::vector<Vec3> points;
   std::vector<Triangle> triangles;
-  if (surface->GetNumberOfPolys() > 0 || surface->GetNumberOfStrips() > 0)
-  {
-    vtkNew<vtkPolyData> polygons;
-    polygons->SetPoints(surface->GetPoints());
-    polygons->SetPolys(surface->GetPolys());
-    polygons->SetStrips(surface->GetStrips());
-    vtkNew<vtkTriangleFilter> triangulate;
-    triangulate->SetInputData(polygons);
-    triangulate->PassVertsOff();
-    triangulate->PassLinesOff();
-    triangulate->Update();
-    vtkCellArray* cells = triangulate->GetOutput()->GetPolys();
-    vtkIdType count;
-    const vtkIdType* ids;
-    for (cells->InitTraversal(); cells->GetNextCell(count, ids);)
-    {
-      if (count == 3)
-      {
-        triangles.push_back({ ids[0], ids[1], ids[2] });
-      }
-    }
-  }
+  ibc::surfaceToArrays(surface, points, triangles);
   std::int64_t globalCounts[2] = { pointCount, static_cast<std::int64_t>(triangles.size()) };
   comm.sum(globalCounts, 2);
   if (globalCounts[0] == 0)
@@ -418,7 +267,7 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
                     "outward. Give it triangles or a Normals array.");
       return 0;
     }
-    normals = computeOutwardNormals(points, triangles, comm);
+    normals = probe::computeOutwardNormals(points, triangles, comm);
   }
   if (this->FlipNormals)
   {

@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "ibcContactStatistics.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+namespace ibc
+{
+namespace contact
+{
+
+namespace
+{
+constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double Huge = std::numeric_limits<double>::max();
+
+using Matrix3 = std::array<std::array<double, 3>, 3>;
+
+// Eigenvector of the largest eigenvalue of a symmetric 3x3 matrix (cyclic Jacobi rotations).
+Vec3 principalAxis(Matrix3 a)
+{
+  Matrix3 v{ { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } } };
+  for (int sweep = 0; sweep < 50; ++sweep)
+  {
+    const double off = a[0][1] * a[0][1] + a[0][2] * a[0][2] + a[1][2] * a[1][2];
+    if (off < 1e-30)
+    {
+      break;
+    }
+    for (int p = 0; p < 2; ++p)
+    {
+      for (int q = p + 1; q < 3; ++q)
+      {
+        if (std::abs(a[p][q]) < 1e-300)
+        {
+          continue;
+        }
+        const double theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
+        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1.0));
+        const double c = 1.0 / std::sqrt(t * t + 1.0);
+        const double s = t * c;
+        for (int k = 0; k < 3; ++k)
+        {
+          const double akp = a[k][p];
+          const double akq = a[k][q];
+          a[k][p] = c * akp - s * akq;
+          a[k][q] = s * akp + c * akq;
+        }
+        for (int k = 0; k < 3; ++k)
+        {
+          const double apk = a[p][k];
+          const double aqk = a[q][k];
+          a[p][k] = c * apk - s * aqk;
+          a[q][k] = s * apk + c * aqk;
+        }
+        for (int k = 0; k < 3; ++k)
+        {
+          const double vkp = v[k][p];
+          const double vkq = v[k][q];
+          v[k][p] = c * vkp - s * vkq;
+          v[k][q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  int best = 0;
+  for (int i = 1; i < 3; ++i)
+  {
+    if (a[i][i] > a[best][best])
+    {
+      best = i;
+    }
+  }
+  return normalized({ v[0][best], v[1][best], v[2][best] });
+}
+
+// Area-weighted centroid and principal axis of the selected points, over all ranks.
+bool weightedAxis(const std::vector<Vec3>& points, const std::vector<double>& areas,
+  const std::vector<char>& selected, const Collective& comm, Vec3& centroid, Vec3& axis)
+{
+  double first[4] = { 0, 0, 0, 0 };
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    if (selected[i])
+    {
+      first[0] += areas[i] * points[i].x;
+      first[1] += areas[i] * points[i].y;
+      first[2] += areas[i] * points[i].z;
+      first[3] += areas[i];
+    }
+  }
+  comm.sum(first, 4);
+  if (first[3] <= 0.0)
+  {
+    return false;
+  }
+  centroid = { first[0] / first[3], first[1] / first[3], first[2] / first[3] };
+  double second[6] = { 0, 0, 0, 0, 0, 0 };
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    if (selected[i])
+    {
+      const Vec3 d = points[i] - centroid;
+      second[0] += areas[i] * d.x * d.x;
+      second[1] += areas[i] * d.x * d.y;
+      second[2] += areas[i] * d.x * d.z;
+      second[3] += areas[i] * d.y * d.y;
+      second[4] += areas[i] * d.y * d.z;
+      second[5] += areas[i] * d.z * d.z;
+    }
+  }
+  comm.sum(second, 6);
+  const Matrix3 covariance{ { { second[0], second[1], second[2] },
+    { second[1], second[3], second[4] }, { second[2], second[4], second[5] } } };
+  axis = principalAxis(covariance);
+  return true;
+}
+
+// Global minimum and maximum of the projections of the points on a direction.
+void projectionRange(const std::vector<Vec3>& points, Vec3 origin, Vec3 direction,
+  const Collective& comm, double& low, double& high)
+{
+  double extremes[2] = { -Huge, -Huge };
+  for (const Vec3& p : points)
+  {
+    const double t = dot(p - origin, direction);
+    extremes[0] = std::max(extremes[0], -t);
+    extremes[1] = std::max(extremes[1], t);
+  }
+  comm.maximum(extremes, 2);
+  low = -extremes[0];
+  high = extremes[1];
+}
+
+// Area-weighted mean distance from the axis line of the points whose projection lies in
+// [from, to].
+double meanSpread(const std::vector<Vec3>& points, const std::vector<double>& areas, Vec3 origin,
+  Vec3 axis, double from, double to, const Collective& comm)
+{
+  double sums[2] = { 0, 0 };
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    const Vec3 d = points[i] - origin;
+    const double t = dot(d, axis);
+    if (t >= from && t <= to)
+    {
+      sums[0] += areas[i] * length(d - t * axis);
+      sums[1] += areas[i];
+    }
+  }
+  comm.sum(sums, 2);
+  return sums[1] > 0.0 ? sums[0] / sums[1] : 0.0;
+}
+} // namespace
+
+Thresholds presetThresholds(Preset preset)
+{
+  switch (preset)
+  {
+    case Preset::PedicleScrewPlanner:
+      return { 130.0, 250.0 };
+    case Preset::MimicsAdult:
+      return { 148.0, 662.0 };
+    case Preset::CTMidpoints:
+    case Preset::Custom:
+    default:
+      return { 150.0, 700.0 };
+  }
+}
+
+bool otsuThreeClasses(
+  const std::vector<double>& bins, double start, double width, Thresholds& thresholds)
+{
+  const std::size_t n = bins.size();
+  std::vector<double> weight(n + 1, 0.0);
+  std::vector<double> moment(n + 1, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+  {
+    const double center = start + (i + 0.5) * width;
+    weight[i + 1] = weight[i] + bins[i];
+    moment[i + 1] = moment[i] + bins[i] * center;
+  }
+  if (weight[n] <= 0.0)
+  {
+    return false;
+  }
+  // Maximising the between-class variance is maximising sum(S_k^2 / W_k) over the classes.
+  double best = -1.0;
+  std::size_t bestFirst = 0;
+  std::size_t bestSecond = 0;
+  for (std::size_t first = 1; first < n; ++first)
+  {
+    const double w0 = weight[first];
+    if (w0 <= 0.0)
+    {
+      continue;
+    }
+    const double s0 = moment[first];
+    for (std::size_t second = first + 1; second < n; ++second)
+    {
+      const double w1 = weight[second] - w0;
+      const double w2 = weight[n] - weight[second];
+      if (w1 <= 0.0 || w2 <= 0.0)
+      {
+        continue;
+      }
+      const double s1 = moment[second] - s0;
+      const double s2 = moment[n] - moment[second];
+      const double score = s0 * s0 / w0 + s1 * s1 / w1 + s2 * s2 / w2;
+      if (score > best)
+      {
+        best = score;
+        bestFirst = first;
+        bestSecond = second;
+      }
+    }
+  }
+  if (best < 0.0)
+  {
+    return false;
+  }
+  thresholds.cancellous = start + bestFirst * width;
+  thresholds.cortical = start + bestSecond * width;
+  return true;
+}
+
+std::vector<double> vertexAreas(
+  const std::vector<Vec3>& points, const std::vector<probe::Triangle>& triangles)
+{
+  std::vector<double> areas(points.size(), 0.0);
+  for (const probe::Triangle& t : triangles)
+  {
+    const double third =
+      length(cross(points[t[1]] - points[t[0]], points[t[2]] - points[t[0]])) / 6.0;
+    areas[t[0]] += third;
+    areas[t[1]] += third;
+    areas[t[2]] += third;
+  }
+  return areas;
+}
+
+std::vector<std::uint8_t> majorityVote(const std::vector<Vec3>& points,
+  const std::vector<std::uint8_t>& classes, const std::vector<double>& areas, double radius,
+  const std::vector<Vec3>& neighbourPoints, const std::vector<std::uint8_t>& neighbourClasses,
+  const std::vector<double>& neighbourAreas)
+{
+  std::vector<std::uint8_t> result = classes;
+  if (!(radius > 0.0) || points.empty())
+  {
+    return result;
+  }
+  // A hash grid of cells the size of the radius: neighbours lie in the 27 cells around.
+  auto cellOf = [radius](Vec3 p)
+  {
+    return std::array<std::int64_t, 3>{ static_cast<std::int64_t>(std::floor(p.x / radius)),
+      static_cast<std::int64_t>(std::floor(p.y / radius)),
+      static_cast<std::int64_t>(std::floor(p.z / radius)) };
+  };
+  struct CellHash
+  {
+    std::size_t operator()(const std::array<std::int64_t, 3>& c) const
+    {
+      return static_cast<std::size_t>((c[0] * 73856093) ^ (c[1] * 19349663) ^ (c[2] * 83492791));
+    }
+  };
+  struct Voter
+  {
+    Vec3 position;
+    std::uint8_t tissue;
+    double area;
+  };
+  std::unordered_map<std::array<std::int64_t, 3>, std::vector<Voter>, CellHash> grid;
+  auto add = [&](Vec3 p, std::uint8_t tissue, double area)
+  {
+    if (tissue != NotSampled)
+    {
+      grid[cellOf(p)].push_back({ p, tissue, area });
+    }
+  };
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    add(points[i], classes[i], areas[i]);
+  }
+  for (std::size_t i = 0; i < neighbourPoints.size(); ++i)
+  {
+    add(neighbourPoints[i], neighbourClasses[i], neighbourAreas[i]);
+  }
+  const double radiusSquared = radius * radius;
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    if (classes[i] == NotSampled)
+    {
+      continue;
+    }
+    double votes[4] = { 0, 0, 0, 0 };
+    const auto center = cellOf(points[i]);
+    for (std::int64_t dz = -1; dz <= 1; ++dz)
+      for (std::int64_t dy = -1; dy <= 1; ++dy)
+        for (std::int64_t dx = -1; dx <= 1; ++dx)
+        {
+          const auto found = grid.find({ center[0] + dx, center[1] + dy, center[2] + dz });
+          if (found == grid.end())
+          {
+            continue;
+          }
+          for (const Voter& voter : found->second)
+          {
+            const Vec3 d = voter.position - points[i];
+            if (dot(d, d) <= radiusSquared)
+            {
+              votes[voter.tissue] += voter.area;
+            }
+          }
+        }
+    std::uint8_t winner = classes[i];
+    for (std::uint8_t tissue = 1; tissue <= 3; ++tissue)
+    {
+      if (votes[tissue] > votes[winner])
+      {
+        winner = tissue;
+      }
+    }
+    result[i] = winner;
+  }
+  return result;
+}
+
+StemFrame findStemFrame(const std::vector<Vec3>& points,
+  const std::vector<probe::Triangle>& triangles, const std::vector<double>& areas,
+  const FrameOverrides& overrides, const Collective& comm)
+{
+  StemFrame frame;
+  const std::vector<char> all(points.size(), 1);
+  Vec3 centroid;
+  Vec3 axis;
+  if (!weightedAxis(points, areas, all, comm, centroid, axis))
+  {
+    frame.problem = "the surface has no area (no triangles)";
+    return frame;
+  }
+  double low;
+  double high;
+  if (overrides.useAxis)
+  {
+    axis = normalized(overrides.axis);
+    projectionRange(points, centroid, axis, comm, low, high);
+  }
+  else
+  {
+    // The tip is the narrow end.
+    projectionRange(points, centroid, axis, comm, low, high);
+    const double span = high - low;
+    const double bottom = meanSpread(points, areas, centroid, axis, low, low + 0.15 * span, comm);
+    const double top = meanSpread(points, areas, centroid, axis, high - 0.15 * span, high, comm);
+    if (std::max(top, bottom) < 1.15 * std::min(top, bottom))
+    {
+      frame.problem = "both ends of the stem are about as wide, so the tip cannot be told from "
+                      "the shoulder: set Axis Direction (from the tip towards the shoulder)";
+      return frame;
+    }
+    if (top < bottom)
+    {
+      axis = -1.0 * axis;
+      std::swap(low, high);
+      low = -low;
+      high = -high;
+    }
+    // The neck pulls the principal axis of the whole stem: use the distal 60 %, with the
+    // surface's moments integrated exactly over its triangles, so that the answer does not
+    // depend on where a CAD export happened to put its vertices.
+    const double cut = low + 0.6 * (high - low);
+    double moments[10] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }; // area, first (3), second (6)
+    for (const probe::Triangle& t : triangles)
+    {
+      const Vec3 a = points[t[0]];
+      const Vec3 b = points[t[1]];
+      const Vec3 c = points[t[2]];
+      const Vec3 sum = a + b + c;
+      if (dot((1.0 / 3.0) * sum - centroid, axis) > cut)
+      {
+        continue;
+      }
+      const double area = 0.5 * length(cross(b - a, c - a));
+      moments[0] += area;
+      moments[1] += area * sum.x / 3.0;
+      moments[2] += area * sum.y / 3.0;
+      moments[3] += area * sum.z / 3.0;
+      // The integral of x x^T over a triangle: area / 12 (a a^T + b b^T + c c^T + s s^T).
+      auto second = [&](double ai, double aj, double bi, double bj, double ci, double cj,
+                      double si, double sj) { return area / 12.0 * (ai * aj + bi * bj + ci * cj + si * sj); };
+      moments[4] += second(a.x, a.x, b.x, b.x, c.x, c.x, sum.x, sum.x);
+      moments[5] += second(a.x, a.y, b.x, b.y, c.x, c.y, sum.x, sum.y);
+      moments[6] += second(a.x, a.z, b.x, b.z, c.x, c.z, sum.x, sum.z);
+      moments[7] += second(a.y, a.y, b.y, b.y, c.y, c.y, sum.y, sum.y);
+      moments[8] += second(a.y, a.z, b.y, b.z, c.y, c.z, sum.y, sum.z);
+      moments[9] += second(a.z, a.z, b.z, b.z, c.z, c.z, sum.z, sum.z);
+    }
+    comm.sum(moments, 10);
+    if (moments[0] > 0.0)
+    {
+      const Vec3 center{ moments[1] / moments[0], moments[2] / moments[0], moments[3] / moments[0] };
+      const double area = moments[0];
+      const Matrix3 covariance{ { { moments[4] / area - center.x * center.x,
+                                    moments[5] / area - center.x * center.y,
+                                    moments[6] / area - center.x * center.z },
+        { moments[5] / area - center.x * center.y, moments[7] / area - center.y * center.y,
+          moments[8] / area - center.y * center.z },
+        { moments[6] / area - center.x * center.z, moments[8] / area - center.y * center.z,
+          moments[9] / area - center.z * center.z } } };
+      const Vec3 distalAxis = principalAxis(covariance);
+      centroid = center;
+      axis = dot(distalAxis, axis) < 0.0 ? -1.0 * distalAxis : distalAxis;
+    }
+    projectionRange(points, centroid, axis, comm, low, high);
+  }
+  frame.axis = axis;
+  frame.tip = centroid + low * axis;
+  frame.height = high - low;
+
+  // Medial: towards the neck, the off-axis mass of the top fifth.
+  if (overrides.useMedial)
+  {
+    const Vec3 medial = overrides.medial - dot(overrides.medial, axis) * axis;
+    if (length(medial) < 1e-9)
+    {
+      frame.problem = "Medial Direction is parallel to the stem axis";
+      return frame;
+    }
+    frame.medial = normalized(medial);
+  }
+  else
+  {
+    double sums[5] = { 0, 0, 0, 0, 0 };
+    for (std::size_t i = 0; i < points.size(); ++i)
+    {
+      const Vec3 d = points[i] - frame.tip;
+      const double h = dot(d, axis);
+      if (h > 0.8 * frame.height)
+      {
+        const Vec3 off = d - h * axis;
+        sums[0] += areas[i] * off.x;
+        sums[1] += areas[i] * off.y;
+        sums[2] += areas[i] * off.z;
+        sums[3] += areas[i] * length(off);
+        sums[4] += areas[i];
+      }
+    }
+    comm.sum(sums, 5);
+    const Vec3 mean = sums[4] > 0.0 ? (1.0 / sums[4]) * Vec3{ sums[0], sums[1], sums[2] } : Vec3{};
+    const double spread = sums[4] > 0.0 ? sums[3] / sums[4] : 0.0;
+    if (length(mean) < 0.15 * spread || spread <= 0.0)
+    {
+      frame.problem = "the top of the stem is symmetric about its axis, so there is no neck to "
+                      "tell medial from lateral: set Medial Direction";
+      return frame;
+    }
+    frame.medial = normalized(mean);
+  }
+
+  // Anterior: from the side, or from the LPS patient frame (anterior is -y).
+  const Vec3 rightAnterior = normalized(cross(frame.medial, axis));
+  if (overrides.side == 2)
+  {
+    frame.anterior = rightAnterior;
+  }
+  else if (overrides.side == 1)
+  {
+    frame.anterior = -1.0 * rightAnterior;
+  }
+  else
+  {
+    if (std::abs(rightAnterior.y) < 0.3)
+    {
+      frame.problem = "the stem's anterior-posterior direction is far from the patient frame's "
+                      "y axis, so anterior cannot be read from LPS coordinates: set Side";
+      return frame;
+    }
+    frame.anterior = rightAnterior.y < 0.0 ? rightAnterior : -1.0 * rightAnterior;
+  }
+  frame.rightSide = dot(frame.anterior, rightAnterior) > 0.0;
+
+  // Proximal limit: given, or the calcar, where the medial outline starts leaning into the neck.
+  if (overrides.proximalLimit >= 0.0)
+  {
+    frame.proximalLimit = overrides.proximalLimit;
+  }
+  else
+  {
+    const int binCount = std::max(1, static_cast<int>(std::ceil(frame.height)) + 1);
+    std::vector<double> extent(static_cast<std::size_t>(binCount), -Huge);
+    for (const Vec3& p : points)
+    {
+      // Only the medial half: a level with lateral points alone says nothing of the outline.
+      const Vec3 d = p - frame.tip;
+      const double towardsMedial = dot(d, frame.medial);
+      if (towardsMedial > 0.0)
+      {
+        const int bin = std::clamp(static_cast<int>(dot(d, axis)), 0, binCount - 1);
+        extent[bin] = std::max(extent[bin], towardsMedial);
+      }
+    }
+    comm.maximum(extent.data(), binCount);
+    std::vector<int> filled;
+    for (int bin = 0; bin < binCount; ++bin)
+    {
+      if (extent[bin] > -Huge)
+      {
+        filled.push_back(bin);
+      }
+    }
+    // The outline is the upper envelope: a level whose outermost vertex lies on the rounded
+    // rim, not at the widest point, would read as a dent. Take the maximum over +-2 mm.
+    std::vector<double> envelope(extent.size(), -Huge);
+    for (const int bin : filled)
+    {
+      for (int other = std::max(0, bin - 2); other <= std::min(binCount - 1, bin + 2); ++other)
+      {
+        envelope[bin] = std::max(envelope[bin], extent[other]);
+      }
+    }
+    extent = envelope;
+    frame.proximalLimit = NaN;
+    for (std::size_t a = 0; a < filled.size(); ++a)
+    {
+      if (filled[a] < 0.5 * frame.height)
+      {
+        continue;
+      }
+      std::size_t b = a + 1;
+      while (b < filled.size() && filled[b] - filled[a] < 4)
+      {
+        ++b;
+      }
+      if (b >= filled.size())
+      {
+        break;
+      }
+      const double slope = (extent[filled[b]] - extent[filled[a]]) / (filled[b] - filled[a]);
+      if (slope > 0.5)
+      {
+        frame.proximalLimit = 0.5 * (filled[a] + filled[b]) + 0.5;
+        break;
+      }
+    }
+    if (std::isnan(frame.proximalLimit))
+    {
+      frame.problem = "no calcar found (the medial outline never leans into a neck): set "
+                      "Proximal Limit";
+      return frame;
+    }
+  }
+  frame.valid = true;
+  return frame;
+}
+
+int zoneOf(Vec3 point, Vec3 normal, const StemFrame& frame, double tipZoneLength, ZoneSet zoneSet)
+{
+  const double height = dot(point - frame.tip, frame.axis);
+  if (height > frame.proximalLimit)
+  {
+    return 0;
+  }
+  const double towardsMedial = dot(normal, frame.medial);
+  const double towardsAnterior = dot(normal, frame.anterior);
+  bool apView;
+  switch (zoneSet)
+  {
+    case ZoneSet::AnteroPosterior:
+      apView = true;
+      break;
+    case ZoneSet::Lateral:
+      apView = false;
+      break;
+    case ZoneSet::Both:
+    default:
+      apView = std::abs(towardsMedial) >= std::abs(towardsAnterior);
+      break;
+  }
+  if (height < tipZoneLength)
+  {
+    return apView ? 4 : 11;
+  }
+  const int third = std::clamp(static_cast<int>(3.0 * height / frame.proximalLimit), 0, 2);
+  if (apView)
+  {
+    return towardsMedial >= 0.0 ? 5 + third : 3 - third;
+  }
+  return towardsAnterior >= 0.0 ? 10 - third : 12 + third;
+}
+
+std::vector<ZoneRow> zoneStatistics(const std::vector<int>& zones,
+  const std::vector<double>& values, const std::vector<std::uint8_t>& classes,
+  const std::vector<double>& areas, const std::vector<char>& owned,
+  const std::vector<int>& zoneList, const Collective& comm)
+{
+  // Row r aggregates zone zoneList[r]; zone 0 is every zone below the proximal limit.
+  const std::size_t rows = zoneList.size();
+  std::map<int, std::size_t> rowOfZone;
+  std::size_t wholeRow = rows;
+  for (std::size_t r = 0; r < rows; ++r)
+  {
+    rowOfZone[zoneList[r]] = r;
+    if (zoneList[r] == 0)
+    {
+      wholeRow = r;
+    }
+  }
+  constexpr int Fields = 8; // count, area, valid area, 3 class areas, sum wv, sum wv^2
+  std::vector<double> sums(rows * Fields, 0.0);
+  std::vector<double> extremes(rows * 2, -Huge); // -min, max
+  std::vector<double> samples;                   // (row, value, weight) for the medians
+  for (std::size_t i = 0; i < zones.size(); ++i)
+  {
+    if (zones[i] <= 0)
+    {
+      continue;
+    }
+    const auto found = rowOfZone.find(zones[i]);
+    for (const std::size_t r : { found != rowOfZone.end() ? found->second : rows, wholeRow })
+    {
+      if (r >= rows)
+      {
+        continue;
+      }
+      double* s = sums.data() + r * Fields;
+      s[0] += owned[i] ? 1.0 : 0.0;
+      s[1] += areas[i];
+      const bool valid = classes[i] != NotSampled && !std::isnan(values[i]);
+      if (!valid)
+      {
+        continue;
+      }
+      s[2] += areas[i];
+      s[2 + classes[i]] += areas[i];
+      s[6] += areas[i] * values[i];
+      s[7] += areas[i] * values[i] * values[i];
+      extremes[2 * r] = std::max(extremes[2 * r], -values[i]);
+      extremes[2 * r + 1] = std::max(extremes[2 * r + 1], values[i]);
+      samples.insert(samples.end(), { static_cast<double>(r), values[i], areas[i] });
+    }
+  }
+  comm.sum(sums.data(), static_cast<int>(sums.size()));
+  comm.maximum(extremes.data(), static_cast<int>(extremes.size()));
+  const std::vector<double> gathered = comm.gatherToRoot(samples);
+
+  // Area-weighted medians: the lowest value at which the cumulative area reaches half.
+  std::vector<std::vector<std::pair<double, double>>> byRow(rows);
+  for (std::size_t i = 0; i + 2 < gathered.size(); i += 3)
+  {
+    byRow[static_cast<std::size_t>(gathered[i])].emplace_back(gathered[i + 1], gathered[i + 2]);
+  }
+  std::vector<ZoneRow> table(rows);
+  for (std::size_t r = 0; r < rows; ++r)
+  {
+    const double* s = sums.data() + r * Fields;
+    ZoneRow& row = table[r];
+    row.zone = zoneList[r];
+    row.numberOfPoints = static_cast<std::int64_t>(std::llround(s[0]));
+    row.area = s[1];
+    const double validArea = s[2];
+    row.validFraction = s[1] > 0.0 ? validArea / s[1] : NaN;
+    row.softTissueFraction = validArea > 0.0 ? s[3] / validArea : NaN;
+    row.cancellousFraction = validArea > 0.0 ? s[4] / validArea : NaN;
+    row.corticalFraction = validArea > 0.0 ? s[5] / validArea : NaN;
+    row.mean = validArea > 0.0 ? s[6] / validArea : NaN;
+    row.standardDeviation =
+      validArea > 0.0 ? std::sqrt(std::max(0.0, s[7] / validArea - row.mean * row.mean)) : NaN;
+    row.minimum = validArea > 0.0 ? -extremes[2 * r] : NaN;
+    row.maximum = validArea > 0.0 ? extremes[2 * r + 1] : NaN;
+    row.median = NaN;
+    auto& values = byRow[r];
+    if (!values.empty())
+    {
+      std::sort(values.begin(), values.end());
+      double total = 0.0;
+      for (const auto& entry : values)
+      {
+        total += entry.second;
+      }
+      double cumulative = 0.0;
+      for (const auto& entry : values)
+      {
+        cumulative += entry.second;
+        if (cumulative >= 0.5 * total)
+        {
+          row.median = entry.first;
+          break;
+        }
+      }
+    }
+  }
+  return table;
+}
+
+} // namespace contact
+} // namespace ibc

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "vtkCorticalClassify.h"
+
+#include "ibcCollective.h"
+#include "ibcContactStatistics.h"
+#include "ibcSurfaceArrays.h"
+
+#include <vtkDataArray.h>
+#include <vtkDoubleArray.h>
+#include <vtkFieldData.h>
+#include <vtkInformation.h>
+#include <vtkInformationVector.h>
+#include <vtkMultiProcessController.h>
+#include <vtkNew.h>
+#include <vtkObjectFactory.h>
+#include <vtkPointData.h>
+#include <vtkPolyData.h>
+#include <vtkStringArray.h>
+#include <vtkUnsignedCharArray.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+vtkStandardNewMacro(vtkCorticalClassify);
+vtkCxxSetObjectMacro(vtkCorticalClassify, Controller, vtkMultiProcessController);
+
+namespace contact = ibc::contact;
+
+namespace
+{
+vtkSmartPointer<vtkDoubleArray> scalar(const char* name, double value)
+{
+  auto array = vtkSmartPointer<vtkDoubleArray>::New();
+  array->SetName(name);
+  array->InsertNextValue(value);
+  return array;
+}
+
+const char* presetName(int preset)
+{
+  switch (preset)
+  {
+    case vtkCorticalClassify::PEDICLE_SCREW_PLANNER:
+      return "Pedicle Screw Planner (130 / 250 HU)";
+    case vtkCorticalClassify::MIMICS_ADULT:
+      return "Mimics adult bone (148 / 662 HU)";
+    case vtkCorticalClassify::CT_MIDPOINTS:
+      return "CT midpoints (150 / 700 HU)";
+    default:
+      return "Custom";
+  }
+}
+}
+
+vtkCorticalClassify::vtkCorticalClassify()
+{
+  this->SetController(vtkMultiProcessController::GetGlobalController());
+  this->SetInputArrayToProcess(
+    0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, vtkDataSetAttributes::SCALARS);
+}
+
+vtkCorticalClassify::~vtkCorticalClassify()
+{
+  this->SetController(nullptr);
+}
+
+int vtkCorticalClassify::RequestData(
+  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
+  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  output->ShallowCopy(input);
+  const ibc::Collective comm(this->Controller);
+
+  vtkDataArray* valueArray = this->GetInputArrayToProcess(0, inputVector);
+  if (!valueArray)
+  {
+    valueArray = input->GetPointData()->GetScalars();
+  }
+  if (!valueArray && input->GetPointData()->GetArray("HU"))
+  {
+    valueArray = input->GetPointData()->GetArray("HU");
+  }
+  const int haveValues = comm.minimum(valueArray || input->GetNumberOfPoints() == 0 ? 1 : 0);
+  if (!haveValues)
+  {
+    vtkErrorMacro("The surface has no sampled values to classify: run Normal Offset Probe first "
+                  "and select its array (e.g. HU) in Scalars.");
+    return 0;
+  }
+
+  std::vector<ibc::Vec3> points;
+  std::vector<ibc::probe::Triangle> triangles;
+  ibc::surfaceToArrays(input, points, triangles);
+  const std::vector<double> areas = contact::vertexAreas(points, triangles);
+  std::vector<double> values = ibc::firstComponent(valueArray);
+  values.resize(points.size(), std::numeric_limits<double>::quiet_NaN());
+  if (vtkDataArray* mask = input->GetPointData()->GetArray("vtkValidPointMask"))
+  {
+    for (std::size_t i = 0; i < values.size(); ++i)
+    {
+      if (mask->GetComponent(static_cast<vtkIdType>(i), 0) == 0.0)
+      {
+        values[i] = std::numeric_limits<double>::quiet_NaN();
+      }
+    }
+  }
+  this->UpdateProgress(0.2);
+
+  // Thresholds.
+  contact::Thresholds thresholds{ this->CancellousThreshold, this->CorticalThreshold };
+  std::string source = presetName(this->Preset);
+  if (this->Preset != CUSTOM)
+  {
+    thresholds = contact::presetThresholds(static_cast<contact::Preset>(this->Preset));
+  }
+  if (this->AutomaticThresholds)
+  {
+    // Area-weighted histogram of the valid values, 4 HU bins over the CT range.
+    constexpr double start = -1024.0;
+    constexpr double width = 4.0;
+    std::vector<double> bins(1024, 0.0);
+    for (std::size_t i = 0; i < values.size(); ++i)
+    {
+      if (!std::isnan(values[i]))
+      {
+        const int bin = std::clamp(static_cast<int>((values[i] - start) / width), 0, 1023);
+        bins[bin] += areas[i];
+      }
+    }
+    comm.sum(bins.data(), static_cast<int>(bins.size()));
+    contact::Thresholds derived;
+    if (contact::otsuThreeClasses(bins, start, width, derived))
+    {
+      thresholds = derived;
+      source = "Automatic (three-class Otsu on the sampled values)";
+    }
+    else if (comm.rank() == 0)
+    {
+      vtkWarningMacro("No valid sample to derive thresholds from; using " << source << ".");
+    }
+  }
+  if (!(thresholds.cancellous < thresholds.cortical))
+  {
+    vtkErrorMacro("Cancellous Threshold (" << thresholds.cancellous
+                                           << " HU) must be below Cortical Threshold ("
+                                           << thresholds.cortical << " HU).");
+    return 0;
+  }
+
+  std::vector<std::uint8_t> classes(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    classes[i] = contact::classify(values[i], thresholds);
+  }
+  this->UpdateProgress(0.5);
+
+  if (this->SmoothingRadius > 0.0)
+  {
+    // Neighbours from other ranks: their points within the radius of this rank's box.
+    std::vector<ibc::Vec3> neighbourPoints;
+    std::vector<std::uint8_t> neighbourClasses;
+    std::vector<double> neighbourAreas;
+    if (comm.distributed())
+    {
+      double box[6] = { std::numeric_limits<double>::max(), -std::numeric_limits<double>::max(),
+        std::numeric_limits<double>::max(), -std::numeric_limits<double>::max(),
+        std::numeric_limits<double>::max(), -std::numeric_limits<double>::max() };
+      for (const ibc::Vec3& p : points)
+      {
+        const double c[3] = { p.x, p.y, p.z };
+        for (int axis = 0; axis < 3; ++axis)
+        {
+          box[2 * axis] = std::min(box[2 * axis], c[axis] - this->SmoothingRadius);
+          box[2 * axis + 1] = std::max(box[2 * axis + 1], c[axis] + this->SmoothingRadius);
+        }
+      }
+      std::vector<vtkIdType> lengths;
+      const std::vector<double> boxes = comm.gather(std::vector<double>(box, box + 6), lengths);
+      std::vector<std::vector<double>> outgoing(comm.size());
+      for (int r = 0; r < comm.size(); ++r)
+      {
+        if (r == comm.rank())
+        {
+          continue;
+        }
+        const double* b = boxes.data() + 6 * r;
+        for (std::size_t i = 0; i < points.size(); ++i)
+        {
+          const ibc::Vec3& p = points[i];
+          if (p.x >= b[0] && p.x <= b[1] && p.y >= b[2] && p.y <= b[3] && p.z >= b[4] && p.z <= b[5])
+          {
+            outgoing[r].insert(outgoing[r].end(), { p.x, p.y, p.z, static_cast<double>(classes[i]), areas[i] });
+          }
+        }
+      }
+      const std::vector<double> incoming = comm.exchange(outgoing);
+      for (std::size_t i = 0; i + 4 < incoming.size(); i += 5)
+      {
+        neighbourPoints.push_back({ incoming[i], incoming[i + 1], incoming[i + 2] });
+        neighbourClasses.push_back(static_cast<std::uint8_t>(incoming[i + 3]));
+        neighbourAreas.push_back(incoming[i + 4]);
+      }
+    }
+    classes = contact::majorityVote(points, classes, areas, this->SmoothingRadius,
+      neighbourPoints, neighbourClasses, neighbourAreas);
+  }
+
+  vtkNew<vtkUnsignedCharArray> tissue;
+  tissue->SetName("TissueClass");
+  tissue->SetNumberOfTuples(static_cast<vtkIdType>(classes.size()));
+  std::copy(classes.begin(), classes.end(), tissue->GetPointer(0));
+  output->GetPointData()->AddArray(tissue);
+  output->GetFieldData()->AddArray(scalar("CancellousThreshold", thresholds.cancellous));
+  output->GetFieldData()->AddArray(scalar("CorticalThreshold", thresholds.cortical));
+  vtkNew<vtkStringArray> sourceArray;
+  sourceArray->SetName("ThresholdSource");
+  sourceArray->InsertNextValue(source);
+  output->GetFieldData()->AddArray(sourceArray);
+  this->UpdateProgress(1.0);
+  return 1;
+}
+
+void vtkCorticalClassify::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "Preset: " << presetName(this->Preset) << "\n";
+  os << indent << "CancellousThreshold: " << this->CancellousThreshold << "\n";
+  os << indent << "CorticalThreshold: " << this->CorticalThreshold << "\n";
+  os << indent << "AutomaticThresholds: " << this->AutomaticThresholds << "\n";
+  os << indent << "SmoothingRadius: " << this->SmoothingRadius << "\n";
+}
