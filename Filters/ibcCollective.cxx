@@ -65,8 +65,8 @@ int Collective::minimum(int value) const
   return result;
 }
 
-std::vector<double> Collective::gather(
-  const std::vector<double>& values, std::vector<vtkIdType>& lengths) const
+std::vector<double> Collective::gather(const std::vector<double>& values,
+  std::vector<vtkIdType>& lengths) const
 {
   lengths.assign(this->size(), static_cast<vtkIdType>(values.size()));
   if (!this->Controller)
@@ -149,8 +149,9 @@ std::vector<double> Collective::exchange(const std::vector<std::vector<double>>&
   return incoming;
 }
 
-std::vector<char> ownedPoints(
-  const std::vector<Vec3>& points, const std::vector<char>& sharedCandidates, const Collective& comm)
+std::vector<char> ownedPoints(const std::vector<Vec3>& points,
+  const std::vector<char>& sharedCandidates,
+  const Collective& comm)
 {
   std::vector<char> owned(points.size(), 1);
   if (!comm.distributed())

@@ -50,7 +50,8 @@ public:
   void maximum(double* values, int count) const;
   int minimum(int value) const;
   /// Every rank's `values`, concatenated in rank order; lengths receives each rank's count.
-  std::vector<double> gather(const std::vector<double>& values, std::vector<vtkIdType>& lengths) const;
+  std::vector<double> gather(const std::vector<double>& values,
+    std::vector<vtkIdType>& lengths) const;
   /// Sends outgoing[r] to rank r; returns what the other ranks sent here, in rank order. The
   /// pairs exchange one after the other in the same order on every rank: no deadlock.
   std::vector<double> exchange(const std::vector<std::vector<double>>& outgoing) const;
@@ -65,7 +66,8 @@ private:
 /// surface pieces, found by exact coordinates among the points flagged as candidates) belongs
 /// to the lowest rank that has it, so that counts over points count it once.
 IMPLANTBONECONTACTFILTERS_EXPORT std::vector<char> ownedPoints(const std::vector<Vec3>& points,
-  const std::vector<char>& sharedCandidates, const Collective& comm);
+  const std::vector<char>& sharedCandidates,
+  const Collective& comm);
 
 } // namespace ibc
 

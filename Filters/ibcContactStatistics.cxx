@@ -40,7 +40,8 @@ Vec3 principalAxis(Matrix3 a)
           continue;
         }
         const double theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
-        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1.0));
+        const double t =
+          (theta >= 0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1.0));
         const double c = 1.0 / std::sqrt(t * t + 1.0);
         const double s = t * c;
         for (int k = 0; k < 3; ++k)
@@ -79,8 +80,12 @@ Vec3 principalAxis(Matrix3 a)
 }
 
 // Area-weighted centroid and principal axis of the selected points, over all ranks.
-bool weightedAxis(const std::vector<Vec3>& points, const std::vector<double>& areas,
-  const std::vector<char>& selected, const Collective& comm, Vec3& centroid, Vec3& axis)
+bool weightedAxis(const std::vector<Vec3>& points,
+  const std::vector<double>& areas,
+  const std::vector<char>& selected,
+  const Collective& comm,
+  Vec3& centroid,
+  Vec3& axis)
 {
   double first[4] = { 0, 0, 0, 0 };
   for (std::size_t i = 0; i < points.size(); ++i)
@@ -115,14 +120,19 @@ bool weightedAxis(const std::vector<Vec3>& points, const std::vector<double>& ar
   }
   comm.sum(second, 6);
   const Matrix3 covariance{ { { second[0], second[1], second[2] },
-    { second[1], second[3], second[4] }, { second[2], second[4], second[5] } } };
+    { second[1], second[3], second[4] },
+    { second[2], second[4], second[5] } } };
   axis = principalAxis(covariance);
   return true;
 }
 
 // Global minimum and maximum of the projections of the points on a direction.
-void projectionRange(const std::vector<Vec3>& points, Vec3 origin, Vec3 direction,
-  const Collective& comm, double& low, double& high)
+void projectionRange(const std::vector<Vec3>& points,
+  Vec3 origin,
+  Vec3 direction,
+  const Collective& comm,
+  double& low,
+  double& high)
 {
   double extremes[2] = { -Huge, -Huge };
   for (const Vec3& p : points)
@@ -138,8 +148,13 @@ void projectionRange(const std::vector<Vec3>& points, Vec3 origin, Vec3 directio
 
 // Area-weighted mean distance from the axis line of the points whose projection lies in
 // [from, to].
-double meanSpread(const std::vector<Vec3>& points, const std::vector<double>& areas, Vec3 origin,
-  Vec3 axis, double from, double to, const Collective& comm)
+double meanSpread(const std::vector<Vec3>& points,
+  const std::vector<double>& areas,
+  Vec3 origin,
+  Vec3 axis,
+  double from,
+  double to,
+  const Collective& comm)
 {
   double sums[2] = { 0, 0 };
   for (std::size_t i = 0; i < points.size(); ++i)
@@ -172,8 +187,10 @@ Thresholds presetThresholds(Preset preset)
   }
 }
 
-bool otsuThreeClasses(
-  const std::vector<double>& bins, double start, double width, Thresholds& thresholds)
+bool otsuThreeClasses(const std::vector<double>& bins,
+  double start,
+  double width,
+  Thresholds& thresholds)
 {
   const std::size_t n = bins.size();
   std::vector<double> weight(n + 1, 0.0);
@@ -228,8 +245,8 @@ bool otsuThreeClasses(
   return true;
 }
 
-std::vector<double> vertexAreas(
-  const std::vector<Vec3>& points, const std::vector<probe::Triangle>& triangles)
+std::vector<double> vertexAreas(const std::vector<Vec3>& points,
+  const std::vector<probe::Triangle>& triangles)
 {
   std::vector<double> areas(points.size(), 0.0);
   for (const probe::Triangle& t : triangles)
@@ -244,8 +261,11 @@ std::vector<double> vertexAreas(
 }
 
 std::vector<std::uint8_t> majorityVote(const std::vector<Vec3>& points,
-  const std::vector<std::uint8_t>& classes, const std::vector<double>& areas, double radius,
-  const std::vector<Vec3>& neighbourPoints, const std::vector<std::uint8_t>& neighbourClasses,
+  const std::vector<std::uint8_t>& classes,
+  const std::vector<double>& areas,
+  double radius,
+  const std::vector<Vec3>& neighbourPoints,
+  const std::vector<std::uint8_t>& neighbourClasses,
   const std::vector<double>& neighbourAreas)
 {
   std::vector<std::uint8_t> result = classes;
@@ -330,8 +350,10 @@ std::vector<std::uint8_t> majorityVote(const std::vector<Vec3>& points,
 }
 
 StemFrame findStemFrame(const std::vector<Vec3>& points,
-  const std::vector<probe::Triangle>& triangles, const std::vector<double>& areas,
-  const FrameOverrides& overrides, const Collective& comm)
+  const std::vector<probe::Triangle>& triangles,
+  const std::vector<double>& areas,
+  const FrameOverrides& overrides,
+  const Collective& comm)
 {
   StemFrame frame;
   const std::vector<char> all(points.size(), 1);
@@ -390,8 +412,9 @@ StemFrame findStemFrame(const std::vector<Vec3>& points,
       moments[2] += area * sum.y / 3.0;
       moments[3] += area * sum.z / 3.0;
       // The integral of x x^T over a triangle: area / 12 (a a^T + b b^T + c c^T + s s^T).
-      auto second = [&](double ai, double aj, double bi, double bj, double ci, double cj,
-                      double si, double sj) { return area / 12.0 * (ai * aj + bi * bj + ci * cj + si * sj); };
+      auto second =
+        [&](double ai, double aj, double bi, double bj, double ci, double cj, double si, double sj)
+      { return area / 12.0 * (ai * aj + bi * bj + ci * cj + si * sj); };
       moments[4] += second(a.x, a.x, b.x, b.x, c.x, c.x, sum.x, sum.x);
       moments[5] += second(a.x, a.y, b.x, b.y, c.x, c.y, sum.x, sum.y);
       moments[6] += second(a.x, a.z, b.x, b.z, c.x, c.z, sum.x, sum.z);
@@ -402,14 +425,18 @@ StemFrame findStemFrame(const std::vector<Vec3>& points,
     comm.sum(moments, 10);
     if (moments[0] > 0.0)
     {
-      const Vec3 center{ moments[1] / moments[0], moments[2] / moments[0], moments[3] / moments[0] };
+      const Vec3 center{
+        moments[1] / moments[0], moments[2] / moments[0], moments[3] / moments[0]
+      };
       const double area = moments[0];
       const Matrix3 covariance{ { { moments[4] / area - center.x * center.x,
                                     moments[5] / area - center.x * center.y,
                                     moments[6] / area - center.x * center.z },
-        { moments[5] / area - center.x * center.y, moments[7] / area - center.y * center.y,
+        { moments[5] / area - center.x * center.y,
+          moments[7] / area - center.y * center.y,
           moments[8] / area - center.y * center.z },
-        { moments[6] / area - center.x * center.z, moments[8] / area - center.y * center.z,
+        { moments[6] / area - center.x * center.z,
+          moments[8] / area - center.y * center.z,
           moments[9] / area - center.z * center.z } } };
       const Vec3 distalAxis = principalAxis(covariance);
       centroid = center;
@@ -593,9 +620,12 @@ int zoneOf(Vec3 point, Vec3 normal, const StemFrame& frame, double tipZoneLength
 }
 
 std::vector<ZoneRow> zoneStatistics(const std::vector<int>& zones,
-  const std::vector<double>& values, const std::vector<std::uint8_t>& classes,
-  const std::vector<double>& areas, const std::vector<char>& owned,
-  const std::vector<int>& zoneList, const Collective& comm)
+  const std::vector<double>& values,
+  const std::vector<std::uint8_t>& classes,
+  const std::vector<double>& areas,
+  const std::vector<char>& owned,
+  const std::vector<int>& zoneList,
+  const Collective& comm)
 {
   // Row r aggregates zone zoneList[r]; zone 0 is every zone below the proximal limit.
   const std::size_t rows = zoneList.size();
@@ -681,13 +711,18 @@ std::vector<ZoneRow> zoneStatistics(const std::vector<int>& zones,
       {
         total += entry.second;
       }
+      // When the cumulative area reaches exactly half at a value (a tie, common on symmetric
+      // meshes), the median is midway to the next value; the tolerance keeps rounding in the
+      // area sums (another rank count, a rotated frame) from choosing a side.
       double cumulative = 0.0;
-      for (const auto& entry : values)
+      for (std::size_t k = 0; k < values.size(); ++k)
       {
-        cumulative += entry.second;
-        if (cumulative >= 0.5 * total)
+        cumulative += values[k].second;
+        if (cumulative >= 0.5 * total - 1e-9 * total)
         {
-          row.median = entry.first;
+          const bool tie = std::abs(cumulative - 0.5 * total) <= 1e-9 * total;
+          row.median = tie && k + 1 < values.size() ? 0.5 * (values[k].first + values[k + 1].first)
+                                                    : values[k].first;
           break;
         }
       }

@@ -56,21 +56,27 @@ inline std::uint8_t classify(double value, Thresholds thresholds)
 /// Two thresholds splitting a histogram in three classes with the largest between-class
 /// variance (Otsu's method with two thresholds). bins[i] holds the weight of values in
 /// [start + i * width, start + (i + 1) * width). Returns false for an empty histogram.
-IMPLANTBONECONTACTFILTERS_EXPORT bool otsuThreeClasses(
-  const std::vector<double>& bins, double start, double width, Thresholds& thresholds);
+IMPLANTBONECONTACTFILTERS_EXPORT bool otsuThreeClasses(const std::vector<double>& bins,
+  double start,
+  double width,
+  Thresholds& thresholds);
 
 /// Each vertex's share of the surface: a third of the area of every triangle using it. On a
 /// surface split over ranks, the shares of a repeated point add up to its serial share.
-IMPLANTBONECONTACTFILTERS_EXPORT std::vector<double> vertexAreas(
-  const std::vector<Vec3>& points, const std::vector<probe::Triangle>& triangles);
+IMPLANTBONECONTACTFILTERS_EXPORT std::vector<double> vertexAreas(const std::vector<Vec3>& points,
+  const std::vector<probe::Triangle>& triangles);
 
 /// Area-weighted majority vote of the classes of the points within radius of each point
 /// (`neighbours` are extra points, e.g. from other ranks, that vote but are not smoothed).
 /// Points that were not sampled keep class 0 and do not vote.
 IMPLANTBONECONTACTFILTERS_EXPORT std::vector<std::uint8_t> majorityVote(
-  const std::vector<Vec3>& points, const std::vector<std::uint8_t>& classes,
-  const std::vector<double>& areas, double radius, const std::vector<Vec3>& neighbourPoints,
-  const std::vector<std::uint8_t>& neighbourClasses, const std::vector<double>& neighbourAreas);
+  const std::vector<Vec3>& points,
+  const std::vector<std::uint8_t>& classes,
+  const std::vector<double>& areas,
+  double radius,
+  const std::vector<Vec3>& neighbourPoints,
+  const std::vector<std::uint8_t>& neighbourClasses,
+  const std::vector<double>& neighbourAreas);
 
 /// The stem's frame: heights are measured along axis from tip.
 struct StemFrame
@@ -92,18 +98,21 @@ struct FrameOverrides
   Vec3 axis; ///< from the tip towards the shoulder
   bool useMedial = false;
   Vec3 medial;
-  int side = 0; ///< 0 automatic (LPS patient frame), 1 left, 2 right
+  int side = 0;                ///< 0 automatic (LPS patient frame), 1 left, 2 right
   double proximalLimit = -1.0; ///< < 0: automatic
 };
 
 /// Finds the stem frame from the surface alone (area-weighted, reduced over ranks): the long
 /// axis is the principal axis of the distal 60 % of the stem, the tip its narrow end, the
-/// moments are integrated over the triangles; the medial direction points to the neck, anterior comes from the LPS patient frame (-y) or the
-/// given side, and the automatic proximal limit is the calcar: the lowest level above mid-height
-/// where the medial outline leans more than 1 in 2 (the start of the neck).
+/// moments are integrated over the triangles; the medial direction points to the neck, anterior
+/// comes from the LPS patient frame (-y) or the given side, and the automatic proximal limit is the
+/// calcar: the lowest level above mid-height where the medial outline leans more than 1 in 2 (the
+/// start of the neck).
 IMPLANTBONECONTACTFILTERS_EXPORT StemFrame findStemFrame(const std::vector<Vec3>& points,
-  const std::vector<probe::Triangle>& triangles, const std::vector<double>& areas,
-  const FrameOverrides& overrides, const Collective& comm);
+  const std::vector<probe::Triangle>& triangles,
+  const std::vector<double>& areas,
+  const FrameOverrides& overrides,
+  const Collective& comm);
 
 enum class ZoneSet
 {
@@ -113,8 +122,11 @@ enum class ZoneSet
 };
 
 /// Gruen zone (0 above the proximal limit) of a point with its outward normal.
-IMPLANTBONECONTACTFILTERS_EXPORT int zoneOf(Vec3 point, Vec3 normal, const StemFrame& frame,
-  double tipZoneLength, ZoneSet zoneSet);
+IMPLANTBONECONTACTFILTERS_EXPORT int zoneOf(Vec3 point,
+  Vec3 normal,
+  const StemFrame& frame,
+  double tipZoneLength,
+  ZoneSet zoneSet);
 
 /// One row of the per-zone table.
 struct ZoneRow
@@ -136,10 +148,13 @@ struct ZoneRow
 /// Per-zone statistics, area-weighted (fractions of the zone's sampled area; ValidFraction of
 /// its whole area), reduced over ranks; complete on rank 0. Row 0 is the whole stem below the
 /// proximal limit. `owned` marks the points this rank counts in NumberOfPoints.
-IMPLANTBONECONTACTFILTERS_EXPORT std::vector<ZoneRow> zoneStatistics(
-  const std::vector<int>& zones, const std::vector<double>& values,
-  const std::vector<std::uint8_t>& classes, const std::vector<double>& areas,
-  const std::vector<char>& owned, const std::vector<int>& zoneList, const Collective& comm);
+IMPLANTBONECONTACTFILTERS_EXPORT std::vector<ZoneRow> zoneStatistics(const std::vector<int>& zones,
+  const std::vector<double>& values,
+  const std::vector<std::uint8_t>& classes,
+  const std::vector<double>& areas,
+  const std::vector<char>& owned,
+  const std::vector<int>& zoneList,
+  const Collective& comm);
 
 } // namespace contact
 } // namespace ibc

@@ -6,10 +6,10 @@
 #include <vtkType.h>
 
 #include <algorithm>
-#include <unordered_map>
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <unordered_map>
 
 namespace ibc
 {

@@ -166,7 +166,9 @@ IMPLANTBONECONTACTFILTERS_EXPORT double signedVolume(const std::vector<Vec3>& po
 /// (reduced over ranks), and the normals of points on the cuts between surface pieces summed
 /// across ranks.
 IMPLANTBONECONTACTFILTERS_EXPORT std::vector<Vec3> computeOutwardNormals(
-  const std::vector<Vec3>& points, const std::vector<Triangle>& triangles, const Collective& comm);
+  const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles,
+  const Collective& comm);
 
 } // namespace probe
 } // namespace ibc

@@ -9,8 +9,9 @@
 
 namespace ibc
 {
-void surfaceToArrays(
-  vtkPolyData* surface, std::vector<Vec3>& points, std::vector<probe::Triangle>& triangles)
+void surfaceToArrays(vtkPolyData* surface,
+  std::vector<Vec3>& points,
+  std::vector<probe::Triangle>& triangles)
 {
   const vtkIdType pointCount = surface->GetNumberOfPoints();
   points.resize(static_cast<std::size_t>(pointCount));

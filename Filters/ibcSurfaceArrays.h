@@ -16,8 +16,9 @@ namespace ibc
 {
 /// The surface's points, and its polygons and strips as triangles (vertices and lines are
 /// ignored; point ids are kept).
-IMPLANTBONECONTACTFILTERS_EXPORT void surfaceToArrays(
-  vtkPolyData* surface, std::vector<Vec3>& points, std::vector<probe::Triangle>& triangles);
+IMPLANTBONECONTACTFILTERS_EXPORT void surfaceToArrays(vtkPolyData* surface,
+  std::vector<Vec3>& points,
+  std::vector<probe::Triangle>& triangles);
 
 /// The first component of an array as doubles (empty when the array is null).
 IMPLANTBONECONTACTFILTERS_EXPORT std::vector<double> firstComponent(vtkDataArray* array);

@@ -65,8 +65,9 @@ vtkCorticalClassify::~vtkCorticalClassify()
   this->SetController(nullptr);
 }
 
-int vtkCorticalClassify::RequestData(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+int vtkCorticalClassify::RequestData(vtkInformation*,
+  vtkInformationVector** inputVector,
+  vtkInformationVector* outputVector)
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
@@ -143,9 +144,9 @@ int vtkCorticalClassify::RequestData(
   }
   if (!(thresholds.cancellous < thresholds.cortical))
   {
-    vtkErrorMacro("Cancellous Threshold (" << thresholds.cancellous
-                                           << " HU) must be below Cortical Threshold ("
-                                           << thresholds.cortical << " HU).");
+    vtkErrorMacro("Cancellous Threshold ("
+      << thresholds.cancellous << " HU) must be below Cortical Threshold (" << thresholds.cortical
+      << " HU).");
     return 0;
   }
 
@@ -164,9 +165,12 @@ int vtkCorticalClassify::RequestData(
     std::vector<double> neighbourAreas;
     if (comm.distributed())
     {
-      double box[6] = { std::numeric_limits<double>::max(), -std::numeric_limits<double>::max(),
-        std::numeric_limits<double>::max(), -std::numeric_limits<double>::max(),
-        std::numeric_limits<double>::max(), -std::numeric_limits<double>::max() };
+      double box[6] = { std::numeric_limits<double>::max(),
+        -std::numeric_limits<double>::max(),
+        std::numeric_limits<double>::max(),
+        -std::numeric_limits<double>::max(),
+        std::numeric_limits<double>::max(),
+        -std::numeric_limits<double>::max() };
       for (const ibc::Vec3& p : points)
       {
         const double c[3] = { p.x, p.y, p.z };
@@ -189,9 +193,11 @@ int vtkCorticalClassify::RequestData(
         for (std::size_t i = 0; i < points.size(); ++i)
         {
           const ibc::Vec3& p = points[i];
-          if (p.x >= b[0] && p.x <= b[1] && p.y >= b[2] && p.y <= b[3] && p.z >= b[4] && p.z <= b[5])
+          if (p.x >= b[0] && p.x <= b[1] && p.y >= b[2] && p.y <= b[3] && p.z >= b[4] &&
+            p.z <= b[5])
           {
-            outgoing[r].insert(outgoing[r].end(), { p.x, p.y, p.z, static_cast<double>(classes[i]), areas[i] });
+            outgoing[r].insert(
+              outgoing[r].end(), { p.x, p.y, p.z, static_cast<double>(classes[i]), areas[i] });
           }
         }
       }
@@ -203,8 +209,13 @@ int vtkCorticalClassify::RequestData(
         neighbourAreas.push_back(incoming[i + 4]);
       }
     }
-    classes = contact::majorityVote(points, classes, areas, this->SmoothingRadius,
-      neighbourPoints, neighbourClasses, neighbourAreas);
+    classes = contact::majorityVote(points,
+      classes,
+      areas,
+      this->SmoothingRadius,
+      neighbourPoints,
+      neighbourClasses,
+      neighbourAreas);
   }
 
   vtkNew<vtkUnsignedCharArray> tissue;

@@ -76,8 +76,9 @@ int vtkGruenZoneStats::FillOutputPortInformation(int port, vtkInformation* info)
   return 1;
 }
 
-int vtkGruenZoneStats::RequestData(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+int vtkGruenZoneStats::RequestData(vtkInformation*,
+  vtkInformationVector** inputVector,
+  vtkInformationVector* outputVector)
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
@@ -122,10 +123,13 @@ int vtkGruenZoneStats::RequestData(
   overrides.useAxis = this->UseAxisDirection;
   overrides.axis = { this->AxisDirection[0], this->AxisDirection[1], this->AxisDirection[2] };
   overrides.useMedial = this->UseMedialDirection;
-  overrides.medial = { this->MedialDirection[0], this->MedialDirection[1], this->MedialDirection[2] };
+  overrides.medial = {
+    this->MedialDirection[0], this->MedialDirection[1], this->MedialDirection[2]
+  };
   overrides.side = this->Side;
   overrides.proximalLimit = this->ProximalLimit;
-  const contact::StemFrame frame = contact::findStemFrame(points, triangles, areas, overrides, comm);
+  const contact::StemFrame frame =
+    contact::findStemFrame(points, triangles, areas, overrides, comm);
   if (!frame.valid)
   {
     vtkErrorMacro("Cannot find the stem's frame: " << frame.problem << ".");
@@ -165,8 +169,9 @@ int vtkGruenZoneStats::RequestData(
   {
     classes[i] = static_cast<std::uint8_t>(tissueArray->GetComponent(static_cast<vtkIdType>(i), 0));
   }
-  const std::vector<char> owned =
-    ibc::ownedPoints(points, ibc::probe::openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles), comm);
+  const std::vector<char> owned = ibc::ownedPoints(points,
+    ibc::probe::openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles),
+    comm);
   std::vector<int> zoneList{ 0 };
   const int firstZone = zoneSet == contact::ZoneSet::Lateral ? 8 : 1;
   const int lastZone = zoneSet == contact::ZoneSet::AnteroPosterior ? 7 : 14;
@@ -214,8 +219,16 @@ int vtkGruenZoneStats::RequestData(
   }
   table->AddColumn(zoneColumn);
   table->AddColumn(countColumn);
-  for (vtkDoubleArray* c : { area.Get(), minimum.Get(), maximum.Get(), mean.Get(), deviation.Get(),
-         median.Get(), cortical.Get(), cancellous.Get(), soft.Get(), valid.Get() })
+  for (vtkDoubleArray* c : { area.Get(),
+         minimum.Get(),
+         maximum.Get(),
+         mean.Get(),
+         deviation.Get(),
+         median.Get(),
+         cortical.Get(),
+         cancellous.Get(),
+         soft.Get(),
+         valid.Get() })
   {
     table->AddColumn(c);
   }

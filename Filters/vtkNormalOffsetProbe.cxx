@@ -3,8 +3,8 @@
 
 #include "ibcCollective.h"
 #include "ibcNormalProbe.h"
-#include "ibcSurfaceArrays.h"
 #include "ibcSMP.h"
+#include "ibcSurfaceArrays.h"
 
 #include <vtkCellArray.h>
 #include <vtkCharArray.h>
