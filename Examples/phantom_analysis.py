@@ -1,11 +1,15 @@
-"""Main job on the built-in THA Phantom.
+"""Main job on the built-in THA Phantom: the full contact analysis, written to a results folder.
 
-Today the chain is: THA Phantom -> Normal Offset Probe (automatic, artefact-aware) -> results
-folder with the CT (ct.vti), the stem surface with the sampled HU and its ground truth
-(stem.vtp), the ground-truth per-zone contact table (truth_by_zone.csv, the reference the
-analysis is measured against) and the probe's agreement with the truth per zone
-(probe_check_by_zone.csv, classes from fixed thresholds 150 / 700 HU). As the filters land
-(remesh, classify, Gruen zone statistics) they join this script.
+    THA Phantom -> Normal Offset Probe (automatic) -> Cortical Classify -> Gruen Zone Stats
+
+Results:
+    zones.csv              per-zone table (Gruen Zone Stats, port 1), as File > Save Data writes it
+    stem.vtp               the stem with HU, TissueClass, GruenZone and the phantom's truth
+    ct.vti                 the phantom CT
+    truth_check.csv        per zone: the table's cortical fraction next to the phantom's truth
+    heatmap_ap.png, heatmap_lateral.png   HU on the stem (with a display; skipped without)
+    zones_ap.png, zones_lateral.png       the Gruen zone diagram with cortical contact per zone
+    summary.json
 
     pvpython Examples/phantom_analysis.py --plugin PATH --output results
 """
@@ -24,26 +28,37 @@ parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.R
 parser.add_argument("--plugin", required=True, help="path of ImplantBoneContact.so")
 parser.add_argument("--output", default="results", help="results folder")
 parser.add_argument("--side", choices=["Right", "Left"], default="Right")
-parser.add_argument("--blooming", type=float, default=1.0, help="blooming width, mm")
+parser.add_argument("--blooming", type=float, default=2.0, help="blooming width, mm")
 parser.add_argument("--noise", type=float, default=20.0, help="noise sigma, HU")
+parser.add_argument("--no-images", action="store_true", help="skip the screenshots")
 args = parser.parse_args()
 
 LoadPlugin(args.plugin, ns=globals())
 os.makedirs(args.output, exist_ok=True)
-started = time.time()
+timings = {}
 
-phantom = THAPhantom(Side=args.side, BloomingWidth=args.blooming, NoiseSigma=args.noise)
-phantom.UpdatePipeline()
-generated = time.time() - started
-started = time.time()
-probe = NormalOffsetProbe(Input=OutputPort(phantom, 1), Source=OutputPort(phantom, 0), Mode="Automatic")
-probe.UpdatePipeline()
-probed = time.time() - started
+
+def timed(name, proxy):
+    started = time.time()
+    proxy.UpdatePipeline()
+    timings[name] = round(time.time() - started, 2)
+    return proxy
+
+
+phantom = timed("phantom", THAPhantom(Side=args.side, BloomingWidth=args.blooming, NoiseSigma=args.noise,
+                                      ChordTolerance=0.005))
+probe = timed("probe", NormalOffsetProbe(Input=OutputPort(phantom, 1), Source=OutputPort(phantom, 0)))
+classified = timed("classify", CorticalClassify(Input=probe))
+zones = timed("zones", GruenZoneStats(Input=classified))
+
+SaveData(os.path.join(args.output, "zones.csv"), proxy=OutputPort(zones, 1), Precision=6)
+SaveData(os.path.join(args.output, "stem.vtp"), proxy=OutputPort(zones, 0))
 SaveData(os.path.join(args.output, "ct.vti"), proxy=OutputPort(phantom, 0))
-SaveData(os.path.join(args.output, "stem.vtp"), proxy=probe)
 
-# Ground truth per Gruen zone, area-weighted (each vertex carries a third of its triangles).
-stem = servermanager.Fetch(probe)
+# The table against the phantom's truth (area-weighted, from TrueTissueClass and TrueGruenZone).
+stem = servermanager.Fetch(zones, idx=0)
+table = servermanager.Fetch(zones, idx=1)
+column = lambda name: vtk_to_numpy(table.GetColumnByName(name))
 points = vtk_to_numpy(stem.GetPoints().GetData())
 triangles = vtk_to_numpy(stem.GetPolys().GetConnectivityArray()).reshape(-1, 3)
 triangle_area = 0.5 * np.linalg.norm(np.cross(points[triangles[:, 1]] - points[triangles[:, 0]],
@@ -51,59 +66,103 @@ triangle_area = 0.5 * np.linalg.norm(np.cross(points[triangles[:, 1]] - points[t
 vertex_area = np.zeros(len(points))
 for corner in range(3):
     np.add.at(vertex_area, triangles[:, corner], triangle_area / 3.0)
-zone = vtk_to_numpy(stem.GetPointData().GetArray("TrueGruenZone"))
-tissue = vtk_to_numpy(stem.GetPointData().GetArray("TrueTissueClass"))
+true_zone = vtk_to_numpy(stem.GetPointData().GetArray("TrueGruenZone"))
+true_class = vtk_to_numpy(stem.GetPointData().GetArray("TrueTissueClass"))
+zone_of_vertex = vtk_to_numpy(stem.GetPointData().GetArray("GruenZone"))
 rows = []
-for z in range(15):
-    selected = (zone == z) if z > 0 else (zone > 0)
-    area = vertex_area[selected].sum()
-    fraction = [vertex_area[selected & (tissue == k)].sum() / area if area else float("nan") for k in (1, 2, 3)]
-    rows.append({"Zone": z, "NumberOfPoints": int(selected.sum()), "Area": round(area, 3),
-                 "TrueSoftTissueFraction": round(fraction[0], 4), "TrueCancellousFraction": round(fraction[1], 4),
-                 "TrueCorticalFraction": round(fraction[2], 4)})
-with open(os.path.join(args.output, "truth_by_zone.csv"), "w", newline="") as f:
+for r, zone in enumerate(column("Zone")):
+    selected = (true_zone == zone) if zone else (true_zone > 0)
+    truth = float(np.sum(vertex_area[selected] * (true_class[selected] == 3)) / np.sum(vertex_area[selected]))
+    rows.append({"Zone": int(zone), "CorticalFraction": round(float(column("CorticalFraction")[r]), 4),
+                 "TrueCorticalFraction": round(truth, 4), "HUMedian": round(float(column("HUMedian")[r]), 1)})
+with open(os.path.join(args.output, "truth_check.csv"), "w", newline="") as f:
     writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
     writer.writeheader()
     writer.writerows(rows)
+zone_agreement = float(np.sum(vertex_area * (zone_of_vertex == true_zone)) / vertex_area.sum())
+fields = stem.GetFieldData()
 
-# How the probe's HU, classed with fixed thresholds, agrees with the truth (vertices away from
-# pattern boundaries, where the truth itself is ambiguous).
-hu = vtk_to_numpy(stem.GetPointData().GetArray("HU"))
-robust = vtk_to_numpy(stem.GetPointData().GetArray("TrueTissueClassIsRobust")) == 1
-sampled_class = np.where(np.isnan(hu), 0, np.where(hu < 150, 1, np.where(hu < 700, 2, 3)))
-checks = []
-for z in range(15):
-    selected = ((zone == z) if z > 0 else (zone > 0)) & robust
-    agreement = float(np.mean(sampled_class[selected] == tissue[selected])) if selected.any() else float("nan")
-    checks.append({"Zone": z, "NumberOfPoints": int(selected.sum()), "ProbeAgreesWithTruth": round(agreement, 4),
-                   "MedianHU": round(float(np.nanmedian(hu[selected])), 1) if selected.any() else float("nan")})
-with open(os.path.join(args.output, "probe_check_by_zone.csv"), "w", newline="") as f:
-    writer = csv.DictWriter(f, fieldnames=list(checks[0].keys()))
-    writer.writeheader()
-    writer.writerows(checks)
+# Pictures: the HU heatmap and the zone diagram, seen from the front (AP) and from the side.
+images = []
+if not args.no_images:
+    try:
+        axis = np.array(fields.GetArray("StemAxisDirection").GetTuple3(0))
+        medial = np.array(fields.GetArray("StemMedialDirection").GetTuple3(0))
+        anterior = np.array(fields.GetArray("StemAnteriorDirection").GetTuple3(0))
+        center = points.mean(axis=0)
+        view = CreateView("RenderView")
+        view.ViewSize = [700, 900]
+        view.OrientationAxesVisibility = 0
+        if view.GetProperty("UseColorPaletteForBackground") is not None:
+            view.UseColorPaletteForBackground = 0
+        view.Background = [1, 1, 1]
+        display = Show(OutputPort(zones, 0), view)
+        fractions = {int(z): float(column("CorticalFraction")[r]) for r, z in enumerate(column("Zone"))}
+        legend = "Cortical contact by Gruen zone\n" + "\n".join(
+            "zone %2d: %3.0f %%" % (z, 100 * fractions[z]) for z in range(1, 15)) + \
+            "\nwhole stem: %3.0f %%" % (100 * fractions[0])
+        text = Text(Text=legend)
+        text_display = Show(text, view)
+        text_display.Color = [0, 0, 0]
+        text_display.Justification = "Left"
+        text_display.FontSize = 11
+        text_display.WindowLocation = "Upper Right Corner"
+        for name, direction in (("ap", anterior), ("lateral", -medial)):
+            view.CameraFocalPoint = list(center)
+            view.CameraPosition = list(center + 400 * direction)
+            view.CameraViewUp = list(axis)
+            view.ResetCamera()
+            ColorBy(display, ("POINTS", "HU"))
+            lut = GetColorTransferFunction("HU")
+            lut.ApplyPreset("Jet", True)
+            lut.RescaleTransferFunction(-100.0, 1500.0)
+            display.SetScalarBarVisibility(view, True)
+            bar = GetScalarBar(lut, view)
+            bar.TitleColor = bar.LabelColor = [0, 0, 0]
+            Hide(text, view)
+            path = os.path.join(args.output, "heatmap_%s.png" % name)
+            SaveScreenshot(path, view, ImageResolution=[700, 900])
+            images.append(os.path.basename(path))
+            display.SetScalarBarVisibility(view, False)
+            ColorBy(display, ("POINTS", "GruenZone"))
+            zone_lut = GetColorTransferFunction("GruenZone")
+            zone_lut.InterpretValuesAsCategories = 1
+            zone_lut.Annotations = sum(([str(z), "0 (above the limit)" if z == 0 else str(z)] for z in range(15)), [])
+            # Fifteen distinct colours: grey above the limit, then the AP zones and the lateral ones.
+            palette = [(0.8, 0.8, 0.8), (0.12, 0.47, 0.71), (0.68, 0.78, 0.91), (1.0, 0.5, 0.05),
+                       (1.0, 0.73, 0.47), (0.17, 0.63, 0.17), (0.6, 0.87, 0.54), (0.84, 0.15, 0.16),
+                       (1.0, 0.6, 0.59), (0.58, 0.4, 0.74), (0.77, 0.69, 0.84), (0.55, 0.34, 0.29),
+                       (0.77, 0.61, 0.58), (0.89, 0.47, 0.76), (0.74, 0.74, 0.13)]
+            zone_lut.IndexedColors = [c for colour in palette for c in colour]
+            display.SetScalarBarVisibility(view, True)
+            bar = GetScalarBar(zone_lut, view)
+            bar.TitleColor = bar.LabelColor = [0, 0, 0]
+            Show(text, view)
+            path = os.path.join(args.output, "zones_%s.png" % name)
+            SaveScreenshot(path, view, ImageResolution=[700, 900])
+            images.append(os.path.basename(path))
+            display.SetScalarBarVisibility(view, False)
+    except Exception as error:  # no display: the numbers are still complete
+        print("Pictures skipped (%s); run under xvfb-run to get them." % error)
 
 info = phantom.GetDataInformation(0)
 summary = {
     "phantom": {"side": args.side, "blooming_width_mm": args.blooming, "noise_sigma_hu": args.noise},
-    "ct_extent": list(info.GetExtent()),
     "ct_voxels": info.GetNumberOfPoints(),
     "stem_points": stem.GetNumberOfPoints(),
-    "stem_triangles": stem.GetNumberOfCells(),
-    "generation_seconds": round(generated, 2),
-    "probe_seconds": round(probed, 2),
-    "probe_agreement_with_truth": checks[0]["ProbeAgreesWithTruth"],
-    "files": ["ct.vti", "stem.vtp", "truth_by_zone.csv", "probe_check_by_zone.csv"],
+    "seconds": timings,
+    "proximal_limit_mm": fields.GetArray("ProximalLimit").GetValue(0),
+    "zone_agreement_with_truth": round(zone_agreement, 4),
+    "files": ["zones.csv", "stem.vtp", "ct.vti", "truth_check.csv"] + images,
 }
 with open(os.path.join(args.output, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
-print("THA Phantom: %d voxels, stem %d points / %d triangles, generated in %.1f s"
-      % (summary["ct_voxels"], summary["stem_points"], summary["stem_triangles"], generated))
-print("Ground truth by Gruen zone (area-weighted):")
-print("  zone  points   area mm2   soft  cancellous  cortical")
+
+print("THA Phantom (%s, blooming %.1f mm): %d voxels, stem %d points; seconds %s" % (
+    args.side, args.blooming, summary["ct_voxels"], summary["stem_points"], timings))
+print("Gruen zones agree with the phantom's truth on %.1f %% of the stem's area." % (100 * zone_agreement))
+print("  zone  cortical  truth   HU median")
 for row in rows:
-    print("  %4s  %6d  %9.1f   %.2f   %.2f        %.2f" % (
-        row["Zone"] if row["Zone"] else "all", row["NumberOfPoints"], row["Area"], row["TrueSoftTissueFraction"],
-        row["TrueCancellousFraction"], row["TrueCorticalFraction"]))
-print("Normal Offset Probe (automatic) in %.2f s; its HU classed at 150 / 700 HU agrees with the truth on "
-      "%.1f %% of the vertices below the resection (away from pattern boundaries)." % (probed, 100 * checks[0]["ProbeAgreesWithTruth"]))
+    print("  %4s   %5.2f   %5.2f   %8.1f" % (row["Zone"] if row["Zone"] else "all", row["CorticalFraction"],
+                                          row["TrueCorticalFraction"], row["HUMedian"]))
 print("Results in %s" % os.path.abspath(args.output))

@@ -10,7 +10,8 @@ try:
     phantom = simple.THAPhantom(Spacing=[1.5, 1.5, 2.0])
     view = simple.GetActiveViewOrCreate("RenderView")
     probe = simple.NormalOffsetProbe(Input=simple.OutputPort(phantom, 1), Source=simple.OutputPort(phantom, 0))
-    display = simple.Show(probe, view)
+    zones = simple.GruenZoneStats(Input=simple.CorticalClassify(Input=probe))
+    display = simple.Show(simple.OutputPort(zones, 0), view)
     simple.ColorBy(display, ("POINTS", "HU"))
     display.LookupTable.RescaleTransferFunction(-100.0, 1500.0)
     # Anterior view (LPS: anterior is -y), superior up.
@@ -23,7 +24,10 @@ try:
     simple.SaveScreenshot(screenshot, view, ImageResolution=[640, 480])
     cells = probe.GetDataInformation().GetNumberOfCells()
     hu_range = probe.PointData["HU"].GetRange()
-    result.write("cells %d\nHU range %s\nscreenshot %s\nOK\n" % (cells, hu_range, screenshot))
+    rows = zones.GetDataInformation(1).GetNumberOfRows()
+    if rows != 15:
+        raise RuntimeError("the zone table has %d rows, not 15" % rows)
+    result.write("cells %d\nHU range %s\ntable rows %d\nscreenshot %s\nOK\n" % (cells, hu_range, rows, screenshot))
 except Exception:
     result.write(traceback.format_exc())
 result.close()
