@@ -369,117 +369,7 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
     baseIndices[i] = block.toIndex(points[i]);
     indexSteps[i] = block.directionToIndex(normals[i]);
   }
-  std::vector<double> values(points.size() * samples);
-  std::vector<std::uint8_t> status(values.size());
-  probe::sampleProfiles(block,
-    baseIndices.data(),
-    indexSteps.data(),
-    pointCount,
-    distances,
-    interpolation,
-    values.data(),
-    status.data());
-  this->UpdateProgress(0.6);
-
-  // --- Ask the ranks that hold the other samples.
-  if (comm.distributed())
-  {
-    const int size = comm.size();
-    const int rank = comm.rank();
-    std::vector<vtkIdType> lengths;
-    std::vector<double> myExtent(block.extent, block.extent + 6);
-    if (volume->GetNumberOfPoints() == 0)
-    {
-      myExtent = { 0, -1, 0, -1, 0, -1 };
-    }
-    const std::vector<double> extents = comm.gather(myExtent, lengths);
-    std::vector<std::vector<double>> requests(size);
-    std::vector<std::vector<std::int64_t>> slots(size);
-    for (std::size_t slot = 0; slot < values.size(); ++slot)
-    {
-      if (status[slot] != probe::InOtherBlock)
-      {
-        continue;
-      }
-      const std::size_t vertex = slot / samples;
-      const double t = distances[slot % samples];
-      const Vec3 index = baseIndices[vertex] + t * indexSteps[vertex];
-      probe::VolumeBlock candidate = block;
-      for (int owner = 0; owner < size; ++owner)
-      {
-        for (int i = 0; i < 6; ++i)
-        {
-          candidate.extent[i] = static_cast<int>(extents[6 * owner + i]);
-        }
-        if (owner != rank && candidate.containsStencil(index, interpolation))
-        {
-          requests[owner].insert(requests[owner].end(), { index.x, index.y, index.z });
-          slots[owner].push_back(static_cast<std::int64_t>(slot));
-          break;
-        }
-      }
-    }
-    // How many samples every rank asks of every other.
-    std::vector<double> myCounts(size);
-    for (int r = 0; r < size; ++r)
-    {
-      myCounts[r] = static_cast<double>(slots[r].size());
-    }
-    const std::vector<double> counts = comm.gather(myCounts, lengths);
-    // Exchanges one pair at a time, in the same order on every rank: no deadlock.
-    vtkMultiProcessController* controller = comm.controller();
-    constexpr int requestTag = 98610;
-    constexpr int replyTag = 98611;
-    for (int from = 0; from < size; ++from)
-    {
-      for (int to = 0; to < size; ++to)
-      {
-        const auto count =
-          static_cast<vtkIdType>(counts[static_cast<std::size_t>(from) * size + to]);
-        if (from == to || count == 0 || (rank != from && rank != to))
-        {
-          continue;
-        }
-        if (rank == from)
-        {
-          controller->Send(requests[to].data(), 3 * count, to, requestTag);
-          std::vector<double> answers(static_cast<std::size_t>(count));
-          controller->Receive(answers.data(), count, to, replyTag);
-          for (vtkIdType i = 0; i < count; ++i)
-          {
-            const std::int64_t slot = slots[to][i];
-            values[slot] = answers[i];
-            status[slot] = std::isnan(answers[i]) ? probe::OutsideVolume : probe::Sampled;
-          }
-        }
-        else
-        {
-          std::vector<double> asked(static_cast<std::size_t>(3 * count));
-          controller->Receive(asked.data(), 3 * count, from, requestTag);
-          std::vector<Vec3> positions(static_cast<std::size_t>(count));
-          for (vtkIdType i = 0; i < count; ++i)
-          {
-            positions[i] = { asked[3 * i], asked[3 * i + 1], asked[3 * i + 2] };
-          }
-          const std::vector<Vec3> noSteps(positions.size());
-          std::vector<double> answers(positions.size());
-          std::vector<std::uint8_t> answerStatus(positions.size());
-          probe::sampleProfiles(block,
-            positions.data(),
-            noSteps.data(),
-            count,
-            { 0.0 },
-            interpolation,
-            answers.data(),
-            answerStatus.data());
-          controller->Send(answers.data(), count, from, replyTag);
-        }
-      }
-    }
-  }
-  this->UpdateProgress(0.8);
-
-  // --- One value per vertex.
+  // --- One value per vertex, from the profiles of vertices [first, last).
   probe::AutomaticRule rule;
   rule.slopeThreshold = this->SlopeThreshold;
   rule.bandWidth = this->BandWidth;
@@ -494,29 +384,176 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
   sampleDistance->SetName("SampleDistance");
   sampleDistance->SetNumberOfTuples(pointCount);
   std::vector<char> outside(points.size(), 0);
-  vtkSMPTools::For(0,
-    pointCount,
-    [&](vtkIdType begin, vtkIdType end)
-    {
-      for (vtkIdType v = begin; v < end; ++v)
+  auto reduceProfiles =
+    [&](vtkIdType first, vtkIdType last, const double* values, const std::uint8_t* status)
+  {
+    vtkSMPTools::For(first,
+      last,
+      [&](vtkIdType begin, vtkIdType end)
       {
-        const double* profile = values.data() + v * samples;
-        const probe::ProfileResult reduced =
-          probe::reduceProfile(distances, profile, plan.mode, rule);
-        result->SetValue(
-          v, reduced.valid ? reduced.value : std::numeric_limits<double>::quiet_NaN());
-        mask->SetValue(v, reduced.valid ? 1 : 0);
-        sampleDistance->SetValue(
-          v, reduced.valid ? reduced.distance : std::numeric_limits<double>::quiet_NaN());
-        for (std::int64_t s = 0; s < samples; ++s)
+        for (vtkIdType v = begin; v < end; ++v)
         {
-          if (status[v * samples + s] == probe::OutsideVolume)
+          const double* profile = values + (v - first) * samples;
+          const probe::ProfileResult reduced =
+            probe::reduceProfile(distances, profile, plan.mode, rule);
+          result->SetValue(
+            v, reduced.valid ? reduced.value : std::numeric_limits<double>::quiet_NaN());
+          mask->SetValue(v, reduced.valid ? 1 : 0);
+          sampleDistance->SetValue(
+            v, reduced.valid ? reduced.distance : std::numeric_limits<double>::quiet_NaN());
+          for (std::int64_t s = 0; s < samples; ++s)
           {
-            outside[v] = 1;
+            if (status[(v - first) * samples + s] == probe::OutsideVolume)
+            {
+              outside[v] = 1;
+            }
+          }
+        }
+      });
+  };
+
+  if (!comm.distributed() && !this->StoreProfile)
+  {
+    // Everything is local: sample and reduce chunk by chunk, so that the profiles of a large
+    // surface never sit in memory all at once.
+    constexpr vtkIdType chunk = 65536;
+    std::vector<double> values(static_cast<std::size_t>(std::min(chunk, pointCount) * samples));
+    std::vector<std::uint8_t> status(values.size());
+    for (vtkIdType first = 0; first < pointCount; first += chunk)
+    {
+      const vtkIdType last = std::min(pointCount, first + chunk);
+      probe::sampleProfiles(block,
+        baseIndices.data() + first,
+        indexSteps.data() + first,
+        last - first,
+        distances,
+        interpolation,
+        values.data(),
+        status.data());
+      reduceProfiles(first, last, values.data(), status.data());
+      this->UpdateProgress(0.2 + 0.7 * static_cast<double>(last) / pointCount);
+    }
+  }
+  else
+  {
+    std::vector<double> values(points.size() * samples);
+    std::vector<std::uint8_t> status(values.size());
+    probe::sampleProfiles(block,
+      baseIndices.data(),
+      indexSteps.data(),
+      pointCount,
+      distances,
+      interpolation,
+      values.data(),
+      status.data());
+    // --- Ask the ranks that hold the other samples.
+    if (comm.distributed())
+    {
+      const int size = comm.size();
+      const int rank = comm.rank();
+      std::vector<vtkIdType> lengths;
+      std::vector<double> myExtent(block.extent, block.extent + 6);
+      if (volume->GetNumberOfPoints() == 0)
+      {
+        myExtent = { 0, -1, 0, -1, 0, -1 };
+      }
+      const std::vector<double> extents = comm.gather(myExtent, lengths);
+      std::vector<std::vector<double>> requests(size);
+      std::vector<std::vector<std::int64_t>> slots(size);
+      for (std::size_t slot = 0; slot < values.size(); ++slot)
+      {
+        if (status[slot] != probe::InOtherBlock)
+        {
+          continue;
+        }
+        const std::size_t vertex = slot / samples;
+        const double t = distances[slot % samples];
+        const Vec3 index = baseIndices[vertex] + t * indexSteps[vertex];
+        probe::VolumeBlock candidate = block;
+        for (int owner = 0; owner < size; ++owner)
+        {
+          for (int i = 0; i < 6; ++i)
+          {
+            candidate.extent[i] = static_cast<int>(extents[6 * owner + i]);
+          }
+          if (owner != rank && candidate.containsStencil(index, interpolation))
+          {
+            requests[owner].insert(requests[owner].end(), { index.x, index.y, index.z });
+            slots[owner].push_back(static_cast<std::int64_t>(slot));
+            break;
           }
         }
       }
-    });
+      // How many samples every rank asks of every other.
+      std::vector<double> myCounts(size);
+      for (int r = 0; r < size; ++r)
+      {
+        myCounts[r] = static_cast<double>(slots[r].size());
+      }
+      const std::vector<double> counts = comm.gather(myCounts, lengths);
+      // Exchanges one pair at a time, in the same order on every rank: no deadlock.
+      vtkMultiProcessController* controller = comm.controller();
+      constexpr int requestTag = 98610;
+      constexpr int replyTag = 98611;
+      for (int from = 0; from < size; ++from)
+      {
+        for (int to = 0; to < size; ++to)
+        {
+          const auto count =
+            static_cast<vtkIdType>(counts[static_cast<std::size_t>(from) * size + to]);
+          if (from == to || count == 0 || (rank != from && rank != to))
+          {
+            continue;
+          }
+          if (rank == from)
+          {
+            controller->Send(requests[to].data(), 3 * count, to, requestTag);
+            std::vector<double> answers(static_cast<std::size_t>(count));
+            controller->Receive(answers.data(), count, to, replyTag);
+            for (vtkIdType i = 0; i < count; ++i)
+            {
+              const std::int64_t slot = slots[to][i];
+              values[slot] = answers[i];
+              status[slot] = std::isnan(answers[i]) ? probe::OutsideVolume : probe::Sampled;
+            }
+          }
+          else
+          {
+            std::vector<double> asked(static_cast<std::size_t>(3 * count));
+            controller->Receive(asked.data(), 3 * count, from, requestTag);
+            std::vector<Vec3> positions(static_cast<std::size_t>(count));
+            for (vtkIdType i = 0; i < count; ++i)
+            {
+              positions[i] = { asked[3 * i], asked[3 * i + 1], asked[3 * i + 2] };
+            }
+            const std::vector<Vec3> noSteps(positions.size());
+            std::vector<double> answers(positions.size());
+            std::vector<std::uint8_t> answerStatus(positions.size());
+            probe::sampleProfiles(block,
+              positions.data(),
+              noSteps.data(),
+              count,
+              { 0.0 },
+              interpolation,
+              answers.data(),
+              answerStatus.data());
+            controller->Send(answers.data(), count, from, replyTag);
+          }
+        }
+      }
+    }
+    reduceProfiles(0, pointCount, values.data(), status.data());
+    if (this->StoreProfile)
+    {
+      vtkNew<vtkDoubleArray> profileArray;
+      profileArray->SetName((arrayName + "Profile").c_str());
+      profileArray->SetNumberOfComponents(static_cast<int>(samples));
+      profileArray->SetNumberOfTuples(pointCount);
+      std::copy(values.begin(), values.end(), profileArray->GetPointer(0));
+      output->GetPointData()->AddArray(profileArray);
+    }
+  }
+  this->UpdateProgress(0.9);
   output->GetPointData()->AddArray(result);
   output->GetPointData()->AddArray(mask);
   output->GetPointData()->AddArray(sampleDistance);
@@ -529,15 +566,6 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
     normalArray->SetTuple3(i, normals[i].x, normals[i].y, normals[i].z);
   }
   output->GetPointData()->SetNormals(normalArray);
-  if (this->StoreProfile)
-  {
-    vtkNew<vtkDoubleArray> profileArray;
-    profileArray->SetName((arrayName + "Profile").c_str());
-    profileArray->SetNumberOfComponents(static_cast<int>(samples));
-    profileArray->SetNumberOfTuples(pointCount);
-    std::copy(values.begin(), values.end(), profileArray->GetPointer(0));
-    output->GetPointData()->AddArray(profileArray);
-  }
 
   // The piece of the volume this rank sampled: under MPI it is never the whole volume.
   vtkNew<vtkIntArray> sourceExtent;
