@@ -1,0 +1,956 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "ibcRemesh.h"
+
+#include <OpenMesh/Core/Mesh/TriMesh_ArrayKernelT.hh>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <functional>
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+namespace ibc
+{
+namespace remesh
+{
+
+namespace
+{
+constexpr double Pi = 3.14159265358979323846;
+
+struct MeshTraits : public OpenMesh::DefaultTraits
+{
+  using Point = OpenMesh::Vec3d;
+  using Normal = OpenMesh::Vec3d;
+  VertexAttributes(OpenMesh::Attributes::Status | OpenMesh::Attributes::Normal);
+  EdgeAttributes(OpenMesh::Attributes::Status);
+  FaceAttributes(OpenMesh::Attributes::Status | OpenMesh::Attributes::Normal);
+  HalfedgeAttributes(OpenMesh::Attributes::PrevHalfedge | OpenMesh::Attributes::Status);
+};
+using Mesh = OpenMesh::TriMesh_ArrayKernelT<MeshTraits>;
+
+Vec3 toVec(const OpenMesh::Vec3d& p)
+{
+  return { p[0], p[1], p[2] };
+}
+OpenMesh::Vec3d toOM(Vec3 p)
+{
+  return { p.x, p.y, p.z };
+}
+
+// Closest point of triangle (a, b, c) to p, by the Voronoi regions of its vertices and edges.
+Vec3 closestOnTriangle(Vec3 p, Vec3 a, Vec3 b, Vec3 c)
+{
+  const Vec3 ab = b - a;
+  const Vec3 ac = c - a;
+  const Vec3 ap = p - a;
+  const double d1 = dot(ab, ap);
+  const double d2 = dot(ac, ap);
+  if (d1 <= 0.0 && d2 <= 0.0)
+  {
+    return a;
+  }
+  const Vec3 bp = p - b;
+  const double d3 = dot(ab, bp);
+  const double d4 = dot(ac, bp);
+  if (d3 >= 0.0 && d4 <= d3)
+  {
+    return b;
+  }
+  const double vc = d1 * d4 - d3 * d2;
+  if (vc <= 0.0 && d1 >= 0.0 && d3 <= 0.0)
+  {
+    return a + (d1 / (d1 - d3)) * ab;
+  }
+  const Vec3 cp = p - c;
+  const double d5 = dot(ab, cp);
+  const double d6 = dot(ac, cp);
+  if (d6 >= 0.0 && d5 <= d6)
+  {
+    return c;
+  }
+  const double vb = d5 * d2 - d1 * d6;
+  if (vb <= 0.0 && d2 >= 0.0 && d6 <= 0.0)
+  {
+    return a + (d2 / (d2 - d6)) * ac;
+  }
+  const double va = d3 * d6 - d5 * d4;
+  if (va <= 0.0 && (d4 - d3) >= 0.0 && (d5 - d6) >= 0.0)
+  {
+    return b + ((d4 - d3) / ((d4 - d3) + (d5 - d6))) * (c - b);
+  }
+  const double denominator = 1.0 / (va + vb + vc);
+  return a + (vb * denominator) * ab + (vc * denominator) * ac;
+}
+
+Vec3 closestOnSegment(Vec3 p, Vec3 a, Vec3 b)
+{
+  const Vec3 ab = b - a;
+  const double lengthSquared = dot(ab, ab);
+  const double t = lengthSquared > 0.0 ? std::clamp(dot(p - a, ab) / lengthSquared, 0.0, 1.0) : 0.0;
+  return a + t * ab;
+}
+
+double triangleMinimumAngle(Vec3 a, Vec3 b, Vec3 c)
+{
+  auto angle = [](Vec3 p, Vec3 q, Vec3 r)
+  {
+    const Vec3 u = normalized(q - p);
+    const Vec3 v = normalized(r - p);
+    return std::acos(std::clamp(dot(u, v), -1.0, 1.0));
+  };
+  return std::min({ angle(a, b, c), angle(b, c, a), angle(c, a, b) }) * 180.0 / Pi;
+}
+
+/// A bounding-volume hierarchy of primitives (triangles or segments) for closest-point
+/// queries; robust to the huge, thin triangles of CAD exports, unlike a uniform grid.
+template<int Corners>
+struct PrimitiveTree
+{
+  struct Node
+  {
+    Vec3 low;
+    Vec3 high;
+    std::int32_t first = 0; // leaf: primitives [first, first + count); inner: children
+    std::int32_t count = 0; // 0 for inner nodes
+    std::int32_t left = -1;
+    std::int32_t right = -1;
+  };
+  std::vector<std::array<Vec3, Corners>> primitives;
+  std::vector<std::int32_t> order;
+  std::vector<Node> nodes;
+
+  void add(const std::array<Vec3, Corners>& primitive) { primitives.push_back(primitive); }
+  bool empty() const { return primitives.empty(); }
+
+  void build()
+  {
+    order.resize(primitives.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+    {
+      order[i] = static_cast<std::int32_t>(i);
+    }
+    nodes.clear();
+    if (!primitives.empty())
+    {
+      nodes.reserve(2 * primitives.size());
+      buildNode(0, static_cast<std::int32_t>(primitives.size()));
+    }
+  }
+
+  Vec3 center(std::int32_t index) const
+  {
+    Vec3 sum;
+    for (const Vec3& p : primitives[index])
+    {
+      sum = sum + p;
+    }
+    return (1.0 / Corners) * sum;
+  }
+
+  std::int32_t buildNode(std::int32_t first, std::int32_t end)
+  {
+    Node node;
+    node.low = { std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
+      std::numeric_limits<double>::max() };
+    node.high = -1.0 * node.low;
+    for (std::int32_t i = first; i < end; ++i)
+    {
+      for (const Vec3& p : primitives[order[i]])
+      {
+        node.low = { std::min(node.low.x, p.x), std::min(node.low.y, p.y), std::min(node.low.z, p.z) };
+        node.high = { std::max(node.high.x, p.x), std::max(node.high.y, p.y), std::max(node.high.z, p.z) };
+      }
+    }
+    const auto index = static_cast<std::int32_t>(nodes.size());
+    nodes.push_back(node);
+    if (end - first <= 4)
+    {
+      nodes[index].first = first;
+      nodes[index].count = end - first;
+      return index;
+    }
+    // Split at the median of the primitives' centres along the box's longest side.
+    const Vec3 extent = node.high - node.low;
+    const int axis = extent.x >= extent.y && extent.x >= extent.z ? 0 : (extent.y >= extent.z ? 1 : 2);
+    auto coordinate = [axis](Vec3 v) { return axis == 0 ? v.x : (axis == 1 ? v.y : v.z); };
+    const std::int32_t middle = first + (end - first) / 2;
+    std::nth_element(order.begin() + first, order.begin() + middle, order.begin() + end,
+      [&](std::int32_t a, std::int32_t b) { return coordinate(center(a)) < coordinate(center(b)); });
+    const std::int32_t left = buildNode(first, middle);
+    const std::int32_t right = buildNode(middle, end);
+    nodes[index].left = left;
+    nodes[index].right = right;
+    return index;
+  }
+
+  static double boxDistanceSquared(const Node& node, Vec3 p)
+  {
+    const double dx = std::max({ node.low.x - p.x, 0.0, p.x - node.high.x });
+    const double dy = std::max({ node.low.y - p.y, 0.0, p.y - node.high.y });
+    const double dz = std::max({ node.low.z - p.z, 0.0, p.z - node.high.z });
+    return dx * dx + dy * dy + dz * dz;
+  }
+
+  Vec3 closestOn(Vec3 p, std::int32_t index) const
+  {
+    const auto& q = primitives[index];
+    if constexpr (Corners == 3)
+    {
+      return closestOnTriangle(p, q[0], q[1], q[2]);
+    }
+    else
+    {
+      return closestOnSegment(p, q[0], q[1]);
+    }
+  }
+
+  bool closest(Vec3 p, double maxDistance, Vec3& best, double& bestDistance) const
+  {
+    double bestSquared = maxDistance * maxDistance;
+    bool found = false;
+    if (nodes.empty())
+    {
+      return false;
+    }
+    std::int32_t stack[128];
+    int top = 0;
+    stack[top++] = 0;
+    while (top > 0)
+    {
+      const Node& node = nodes[stack[--top]];
+      if (boxDistanceSquared(node, p) > bestSquared)
+      {
+        continue;
+      }
+      if (node.count > 0)
+      {
+        for (std::int32_t i = node.first; i < node.first + node.count; ++i)
+        {
+          const Vec3 q = closestOn(p, order[i]);
+          const Vec3 d = q - p;
+          const double squared = dot(d, d);
+          if (squared <= bestSquared)
+          {
+            bestSquared = squared;
+            best = q;
+            found = true;
+          }
+        }
+        continue;
+      }
+      // Visit the nearer child first (pushed last).
+      const double left = boxDistanceSquared(nodes[node.left], p);
+      const double right = boxDistanceSquared(nodes[node.right], p);
+      if (top + 2 > 128)
+      {
+        continue;
+      }
+      if (left < right)
+      {
+        stack[top++] = node.right;
+        stack[top++] = node.left;
+      }
+      else
+      {
+        stack[top++] = node.left;
+        stack[top++] = node.right;
+      }
+    }
+    bestDistance = std::sqrt(bestSquared);
+    return found;
+  }
+};
+
+enum FeatureType : std::uint8_t
+{
+  Smooth = 0,
+  OnFeatureLine = 1,
+  Corner = 2
+};
+
+class Remesher
+{
+public:
+  Remesher(const TriangleMesh& input, const Options& options)
+    : Input(input)
+    , Opts(options)
+  {
+    for (const auto& t : input.triangles)
+    {
+      this->Surface.add({ input.points[t[0]], input.points[t[1]], input.points[t[2]] });
+    }
+    this->Surface.build();
+
+    std::vector<Mesh::VertexHandle> handles;
+    handles.reserve(input.points.size());
+    for (const Vec3& p : input.points)
+    {
+      handles.push_back(this->M.add_vertex(toOM(p)));
+    }
+    for (const auto& t : input.triangles)
+    {
+      this->M.add_face(handles[t[0]], handles[t[1]], handles[t[2]]);
+    }
+    this->M.add_property(this->FeatureEdge);
+    this->M.add_property(this->Feature);
+    this->M.update_face_normals();
+    this->markFeatures();
+    this->Lines.build();
+  }
+
+  TriangleMesh run(const std::function<void(double)>& progress)
+  {
+    const double L = this->Opts.targetEdgeLength;
+    this->delaunayOnPlanarFaces();
+    for (int iteration = 0; iteration < this->Opts.iterations; ++iteration)
+    {
+      this->splitLongEdges(4.0 / 3.0 * L);
+      this->collapseShortEdges(4.0 / 5.0 * L, 4.0 / 3.0 * L);
+      this->equalizeValences();
+      this->relaxTangentially();
+      this->projectToInput();
+      if (progress)
+      {
+        progress(static_cast<double>(iteration + 1) / this->Opts.iterations);
+      }
+    }
+    TriangleMesh result;
+    std::vector<std::int64_t> index(this->M.n_vertices(), -1);
+    for (auto v : this->M.vertices())
+    {
+      index[v.idx()] = static_cast<std::int64_t>(result.points.size());
+      result.points.push_back(toVec(this->M.point(v)));
+    }
+    for (auto f : this->M.faces())
+    {
+      probe::Triangle t;
+      int corner = 0;
+      for (auto v : this->M.fv_range(f))
+      {
+        t[corner++] = index[v.idx()];
+      }
+      result.triangles.push_back(t);
+    }
+    return result;
+  }
+
+private:
+  bool locked(Mesh::VertexHandle v) const
+  {
+    return this->M.property(this->Feature, v) == Corner ||
+      (this->Opts.preserveBoundary && this->M.is_boundary(v));
+  }
+
+  void markFeatures()
+  {
+    const double cosine = std::cos(this->Opts.featureAngleDegrees * Pi / 180.0);
+    for (auto e : this->M.edges())
+    {
+      bool feature = false;
+      if (this->M.is_boundary(e))
+      {
+        feature = true;
+      }
+      else
+      {
+        const auto f0 = this->M.face_handle(this->M.halfedge_handle(e, 0));
+        const auto f1 = this->M.face_handle(this->M.halfedge_handle(e, 1));
+        feature = (this->M.normal(f0) | this->M.normal(f1)) < cosine;
+      }
+      this->M.property(this->FeatureEdge, e) = feature;
+      if (feature && !this->M.is_boundary(e))
+      {
+        const auto h = this->M.halfedge_handle(e, 0);
+        this->Lines.add({ toVec(this->M.point(this->M.from_vertex_handle(h))),
+          toVec(this->M.point(this->M.to_vertex_handle(h))) });
+      }
+    }
+    for (auto v : this->M.vertices())
+    {
+      int count = 0;
+      for (auto e : this->M.ve_range(v))
+      {
+        count += this->M.property(this->FeatureEdge, e) ? 1 : 0;
+      }
+      this->M.property(this->Feature, v) =
+        count == 0 ? Smooth : (count == 2 ? OnFeatureLine : Corner);
+    }
+  }
+
+  double edgeLength(Mesh::EdgeHandle e) const
+  {
+    const auto h = this->M.halfedge_handle(e, 0);
+    return (this->M.point(this->M.to_vertex_handle(h)) - this->M.point(this->M.from_vertex_handle(h)))
+      .norm();
+  }
+
+  // Flips that leave the surface unchanged: between coplanar faces, towards the Delaunay
+  // triangulation. A CAD export's big planar faces are fans of slivers around one vertex;
+  // splitting those as they are would pile thousands of vertices around the fan's apex.
+  void delaunayOnPlanarFaces()
+  {
+    const double coplanar = std::cos(0.5 * Pi / 180.0);
+    for (int pass = 0; pass < 50; ++pass)
+    {
+      std::size_t flips = 0;
+      for (auto e : this->M.edges())
+      {
+        if (this->M.is_boundary(e) || this->M.property(this->FeatureEdge, e) || !this->M.is_flip_ok(e))
+        {
+          continue;
+        }
+        const auto h0 = this->M.halfedge_handle(e, 0);
+        const auto h1 = this->M.halfedge_handle(e, 1);
+        const auto f0 = this->M.face_handle(h0);
+        const auto f1 = this->M.face_handle(h1);
+        if ((this->M.normal(f0) | this->M.normal(f1)) < coplanar)
+        {
+          continue;
+        }
+        const auto a = this->M.point(this->M.to_vertex_handle(h0));
+        const auto b = this->M.point(this->M.to_vertex_handle(h1));
+        const auto c = this->M.point(this->M.to_vertex_handle(this->M.next_halfedge_handle(h0)));
+        const auto d = this->M.point(this->M.to_vertex_handle(this->M.next_halfedge_handle(h1)));
+        auto angleAt = [](const OpenMesh::Vec3d& apex, const OpenMesh::Vec3d& p, const OpenMesh::Vec3d& q)
+        {
+          const auto u = (p - apex).normalized();
+          const auto v = (q - apex).normalized();
+          return std::acos(std::clamp(u | v, -1.0, 1.0));
+        };
+        // Not Delaunay when the angles opposite the edge add up to more than 180 degrees; the
+        // flipped pair must stay convex (both new faces facing the same way).
+        if (angleAt(c, a, b) + angleAt(d, a, b) <= Pi + 1e-9)
+        {
+          continue;
+        }
+        const auto n1 = (d - c) % (a - c);
+        const auto n2 = (c - d) % (b - d);
+        if ((n1 | this->M.normal(f0)) <= 0.0 || (n2 | this->M.normal(f0)) <= 0.0)
+        {
+          continue;
+        }
+        this->M.flip(e);
+        this->M.set_normal(f0, this->M.calc_face_normal(f0));
+        this->M.set_normal(f1, this->M.calc_face_normal(f1));
+        ++flips;
+      }
+      if (flips == 0)
+      {
+        break;
+      }
+    }
+  }
+
+  // Longest edges first, pass after pass: bisecting the longest edge keeps triangles shaped.
+  void splitLongEdges(double high)
+  {
+    std::vector<std::pair<double, int>> queue;
+    for (int pass = 0; pass < 64; ++pass)
+    {
+      queue.clear();
+      for (auto e : this->M.edges())
+      {
+        const double l = this->edgeLength(e);
+        if (l > high)
+        {
+          queue.emplace_back(l, e.idx());
+        }
+      }
+      if (queue.empty())
+      {
+        break;
+      }
+      std::sort(queue.begin(), queue.end(), std::greater<>());
+      for (const auto& entry : queue)
+      {
+        const Mesh::EdgeHandle e(entry.second);
+        if (this->edgeLength(e) <= high)
+        {
+          continue;
+        }
+        this->splitEdge(e);
+      }
+    }
+  }
+
+  void splitEdge(Mesh::EdgeHandle e)
+  {
+    {
+      const auto h = this->M.halfedge_handle(e, 0);
+      const auto v0 = this->M.from_vertex_handle(h);
+      const auto v1 = this->M.to_vertex_handle(h);
+      const bool feature = this->M.property(this->FeatureEdge, e);
+      const auto middle = this->M.add_vertex(0.5 * (this->M.point(v0) + this->M.point(v1)));
+      this->M.split(e, middle);
+      this->M.property(this->Feature, middle) = feature ? OnFeatureLine : Smooth;
+      for (auto edge : this->M.ve_range(middle))
+      {
+        const auto he = this->M.halfedge_handle(edge, 0);
+        const auto other = this->M.from_vertex_handle(he) == middle ? this->M.to_vertex_handle(he)
+                                                                     : this->M.from_vertex_handle(he);
+        this->M.property(this->FeatureEdge, edge) = feature && (other == v0 || other == v1);
+      }
+    }
+  }
+
+  void collapseShortEdges(double low, double high)
+  {
+    for (std::size_t i = 0; i < this->M.n_edges(); ++i)
+    {
+      const Mesh::EdgeHandle e(static_cast<int>(i));
+      if (this->M.status(e).deleted() || this->edgeLength(e) >= low)
+      {
+        continue;
+      }
+      for (int side = 0; side < 2; ++side)
+      {
+        const auto h = this->M.halfedge_handle(e, side);
+        const auto from = this->M.from_vertex_handle(h); // removed
+        const auto to = this->M.to_vertex_handle(h);     // kept
+        if (this->locked(from) || !this->M.is_collapse_ok(h))
+        {
+          continue;
+        }
+        const auto fromType = this->M.property(this->Feature, from);
+        const auto toType = this->M.property(this->Feature, to);
+        const bool featureEdge = this->M.property(this->FeatureEdge, e);
+        // A feature vertex only slides along its feature line; a smooth one may join anything.
+        if (fromType == OnFeatureLine && !(featureEdge && toType != Smooth))
+        {
+          continue;
+        }
+        if (this->M.is_boundary(from) && !this->M.is_boundary(to))
+        {
+          continue;
+        }
+        // Into the edge's midpoint when both ends may move (shorter new edges than into an
+        // end); no new long edge, and no face turned over.
+        const bool toMovable = !this->locked(to) && toType == fromType;
+        const auto target =
+          toMovable ? 0.5 * (this->M.point(from) + this->M.point(to)) : this->M.point(to);
+        bool acceptable = true;
+        for (const auto end : { from, to })
+        {
+          for (auto neighbour : this->M.vv_range(end))
+          {
+            if (neighbour != to && neighbour != from &&
+              (this->M.point(neighbour) - target).norm() > high)
+            {
+              acceptable = false;
+                break;
+            }
+          }
+          if (!acceptable)
+          {
+            break;
+          }
+        }
+        if (acceptable)
+        {
+          for (auto face : this->M.vf_range(from))
+          {
+            std::array<OpenMesh::Vec3d, 3> corners;
+            int k = 0;
+            bool touchesTo = false;
+            for (auto v : this->M.fv_range(face))
+            {
+              touchesTo = touchesTo || v == to;
+              corners[k++] = (v == from || v == to) ? target : this->M.point(v);
+            }
+            if (touchesTo)
+            {
+              continue; // this face disappears
+            }
+            const auto normalAfter = (corners[1] - corners[0]) % (corners[2] - corners[0]);
+            if ((normalAfter | this->M.normal(face)) <= 0.2 * normalAfter.norm())
+            {
+              acceptable = false;
+              break;
+            }
+          }
+        }
+        if (!acceptable)
+        {
+          continue;
+        }
+        // Feature edges that end at `from` continue from `to` after the collapse.
+        // The faces around `to` move too when it goes to the midpoint: check them as well.
+        if (toMovable)
+        {
+          for (auto face : this->M.vf_range(to))
+          {
+            std::array<OpenMesh::Vec3d, 3> corners;
+            int k = 0;
+            bool touchesFrom = false;
+            for (auto v : this->M.fv_range(face))
+            {
+              touchesFrom = touchesFrom || v == from;
+              corners[k++] = v == to ? target : this->M.point(v);
+            }
+            const auto normalAfter = (corners[1] - corners[0]) % (corners[2] - corners[0]);
+            if (!touchesFrom && (normalAfter | this->M.normal(face)) <= 0.2 * normalAfter.norm())
+            {
+              acceptable = false;
+              break;
+            }
+          }
+          if (!acceptable)
+          {
+            continue;
+          }
+        }
+        this->M.collapse(h);
+        this->M.set_point(to, target);
+        break;
+      }
+    }
+    this->M.garbage_collection();
+    this->M.update_face_normals();
+  }
+
+  int targetValence(Mesh::VertexHandle v) const
+  {
+    return this->M.is_boundary(v) ? 4 : 6;
+  }
+
+  void equalizeValences()
+  {
+    for (auto e : this->M.edges())
+    {
+      if (this->M.is_boundary(e) || this->M.property(this->FeatureEdge, e) ||
+        !this->M.is_flip_ok(e))
+      {
+        continue;
+      }
+      const auto h0 = this->M.halfedge_handle(e, 0);
+      const auto h1 = this->M.halfedge_handle(e, 1);
+      const auto a = this->M.to_vertex_handle(h0);
+      const auto b = this->M.to_vertex_handle(h1);
+      const auto c = this->M.to_vertex_handle(this->M.next_halfedge_handle(h0));
+      const auto d = this->M.to_vertex_handle(this->M.next_halfedge_handle(h1));
+      auto deviation = [&](int va, int vb, int vc, int vd)
+      {
+        return std::abs(va - this->targetValence(a)) + std::abs(vb - this->targetValence(b)) +
+          std::abs(vc - this->targetValence(c)) + std::abs(vd - this->targetValence(d));
+      };
+      const int va = static_cast<int>(this->M.valence(a));
+      const int vb = static_cast<int>(this->M.valence(b));
+      const int vc = static_cast<int>(this->M.valence(c));
+      const int vd = static_cast<int>(this->M.valence(d));
+      if (deviation(va - 1, vb - 1, vc + 1, vd + 1) >= deviation(va, vb, vc, vd))
+      {
+        continue;
+      }
+      // Do not fold: the new faces (c, d, a) and (d, c, b) must face like the old ones.
+      const auto pa = this->M.point(a);
+      const auto pb = this->M.point(b);
+      const auto pc = this->M.point(c);
+      const auto pd = this->M.point(d);
+      const auto oldNormal = this->M.normal(this->M.face_handle(h0)) + this->M.normal(this->M.face_handle(h1));
+      const auto n1 = (pd - pc) % (pa - pc);
+      const auto n2 = (pc - pd) % (pb - pd);
+      if ((n1 | oldNormal) <= 0.0 || (n2 | oldNormal) <= 0.0 || (n1 | n2) <= 0.5 * n1.norm() * n2.norm())
+      {
+        continue;
+      }
+      this->M.flip(e);
+      this->M.set_normal(this->M.face_handle(h0), this->M.calc_face_normal(this->M.face_handle(h0)));
+      this->M.set_normal(this->M.face_handle(h1), this->M.calc_face_normal(this->M.face_handle(h1)));
+    }
+  }
+
+  void relaxTangentially()
+  {
+    this->M.update_face_normals();
+    this->M.update_vertex_normals();
+    std::vector<OpenMesh::Vec3d> moved(this->M.n_vertices());
+    for (auto v : this->M.vertices())
+    {
+      moved[v.idx()] = this->M.point(v);
+      if (this->locked(v))
+      {
+        continue;
+      }
+      const auto p = this->M.point(v);
+      if (this->M.property(this->Feature, v) == OnFeatureLine)
+      {
+        // Along the feature line only: towards the middle of its two feature neighbours.
+        OpenMesh::Vec3d sum(0, 0, 0);
+        int count = 0;
+        for (auto h : this->M.voh_range(v))
+        {
+          if (this->M.property(this->FeatureEdge, this->M.edge_handle(h)))
+          {
+            sum += this->M.point(this->M.to_vertex_handle(h));
+            ++count;
+          }
+        }
+        if (count == 2)
+        {
+          moved[v.idx()] = 0.5 * sum;
+        }
+        continue;
+      }
+      // The area-weighted centroid of the 1-ring's faces, moved within the tangent plane.
+      OpenMesh::Vec3d centroid(0, 0, 0);
+      double weight = 0.0;
+      for (auto f : this->M.vf_range(v))
+      {
+        OpenMesh::Vec3d corners[3];
+        int k = 0;
+        for (auto u : this->M.fv_range(f))
+        {
+          corners[k++] = this->M.point(u);
+        }
+        const double area = 0.5 * ((corners[1] - corners[0]) % (corners[2] - corners[0])).norm();
+        centroid += area * (corners[0] + corners[1] + corners[2]) / 3.0;
+        weight += area;
+      }
+      if (weight <= 0.0)
+      {
+        continue;
+      }
+      centroid /= weight;
+      const auto n = this->M.normal(v);
+      const auto step = centroid - p;
+      moved[v.idx()] = p + step - (step | n) * n;
+    }
+    for (auto v : this->M.vertices())
+    {
+      this->M.set_point(v, moved[v.idx()]);
+    }
+  }
+
+  void projectToInput()
+  {
+    const double reach = 4.0 * this->Opts.targetEdgeLength;
+    for (auto v : this->M.vertices())
+    {
+      if (this->locked(v))
+      {
+        continue;
+      }
+      const Vec3 p = toVec(this->M.point(v));
+      Vec3 q;
+      double distance;
+      const bool onLine = this->M.property(this->Feature, v) == OnFeatureLine && !this->Lines.empty();
+      const bool found = onLine ? this->Lines.closest(p, reach, q, distance)
+                                : this->Surface.closest(p, reach, q, distance);
+      if (found)
+      {
+        this->M.set_point(v, toOM(q));
+      }
+    }
+    this->M.update_face_normals();
+  }
+
+  const TriangleMesh& Input;
+  Options Opts;
+  Mesh M;
+  PrimitiveTree<3> Surface;
+  PrimitiveTree<2> Lines;
+  OpenMesh::EPropHandleT<bool> FeatureEdge;
+  OpenMesh::VPropHandleT<std::uint8_t> Feature;
+};
+} // namespace
+
+struct ClosestPointFinder::Impl
+{
+  PrimitiveTree<3> tree;
+};
+
+ClosestPointFinder::ClosestPointFinder(const TriangleMesh& mesh, double cellSize)
+  : Internals(std::make_shared<Impl>())
+{
+  (void)cellSize;
+  for (const auto& t : mesh.triangles)
+  {
+    this->Internals->tree.add({ mesh.points[t[0]], mesh.points[t[1]], mesh.points[t[2]] });
+  }
+  this->Internals->tree.build();
+}
+
+bool ClosestPointFinder::closest(
+  Vec3 query, double maxDistance, Vec3& closestPoint, double& distance) const
+{
+  return this->Internals->tree.closest(query, maxDistance, closestPoint, distance);
+}
+
+TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
+{
+  TriangleMesh result;
+  // Exact duplicate points.
+  std::map<std::array<double, 3>, std::int64_t> unique;
+  std::vector<std::int64_t> merged(input.points.size());
+  for (std::size_t i = 0; i < input.points.size(); ++i)
+  {
+    const std::array<double, 3> key{ input.points[i].x, input.points[i].y, input.points[i].z };
+    const auto inserted = unique.emplace(key, static_cast<std::int64_t>(result.points.size()));
+    if (inserted.second)
+    {
+      result.points.push_back(input.points[i]);
+    }
+    else
+    {
+      ++report.mergedPoints;
+    }
+    merged[i] = inserted.first->second;
+  }
+  // Degenerate and repeated triangles.
+  std::map<std::array<std::int64_t, 3>, int> seen;
+  for (const auto& t : input.triangles)
+  {
+    const probe::Triangle m{ merged[t[0]], merged[t[1]], merged[t[2]] };
+    std::array<std::int64_t, 3> key{ m[0], m[1], m[2] };
+    std::sort(key.begin(), key.end());
+    const double area =
+      length(cross(result.points[m[1]] - result.points[m[0]], result.points[m[2]] - result.points[m[0]]));
+    if (m[0] == m[1] || m[1] == m[2] || m[2] == m[0] || area <= 1e-14 || seen[key]++ > 0)
+    {
+      ++report.droppedTriangles;
+      continue;
+    }
+    result.triangles.push_back(m);
+  }
+  // Non-manifold edges cannot be remeshed: refuse them with the count.
+  std::map<std::pair<std::int64_t, std::int64_t>, int> edgeUse;
+  for (const auto& t : result.triangles)
+  {
+    for (int e = 0; e < 3; ++e)
+    {
+      ++edgeUse[{ std::min(t[e], t[(e + 1) % 3]), std::max(t[e], t[(e + 1) % 3]) }];
+    }
+  }
+  std::int64_t nonManifold = 0;
+  for (const auto& [edge, count] : edgeUse)
+  {
+    nonManifold += count > 2 ? 1 : 0;
+  }
+  if (nonManifold > 0)
+  {
+    report.problem = std::to_string(nonManifold) +
+      " edges are shared by more than two triangles (a non-manifold surface); clean it first, "
+      "for example with Extract Surface and Clean, or fix it in the CAD export";
+    return result;
+  }
+  // Orientation: consistent, and outward by the signed volume.
+  const std::vector<probe::Triangle> before = result.triangles;
+  probe::orientConsistently(static_cast<std::int64_t>(result.points.size()), result.triangles);
+  Vec3 centroid;
+  for (const Vec3& p : result.points)
+  {
+    centroid = centroid + p;
+  }
+  if (!result.points.empty())
+  {
+    centroid = (1.0 / result.points.size()) * centroid;
+  }
+  if (probe::signedVolume(result.points, result.triangles, centroid) < 0.0)
+  {
+    for (auto& t : result.triangles)
+    {
+      std::swap(t[1], t[2]);
+    }
+  }
+  for (std::size_t i = 0; i < before.size(); ++i)
+  {
+    const auto& a = before[i];
+    const auto& b = result.triangles[i];
+    // Same cyclic order or not.
+    const bool same = (a[0] == b[0] && a[1] == b[1]) || (a[0] == b[1] && a[1] == b[2]) ||
+      (a[0] == b[2] && a[1] == b[0]);
+    report.flippedTriangles += same ? 0 : 1;
+  }
+  return result;
+}
+
+TriangleMesh remeshSurface(
+  const TriangleMesh& input, const Options& options, const std::function<void(double)>& progress)
+{
+  Remesher remesher(input, options);
+  return remesher.run(progress);
+}
+
+double surfaceArea(const TriangleMesh& mesh)
+{
+  double area = 0.0;
+  for (const auto& t : mesh.triangles)
+  {
+    area += 0.5 * length(cross(mesh.points[t[1]] - mesh.points[t[0]], mesh.points[t[2]] - mesh.points[t[0]]));
+  }
+  return area;
+}
+
+double edgeLengthForPointCount(double area, std::int64_t points)
+{
+  // V vertices make about 2V equilateral triangles of area sqrt(3)/4 L^2.
+  return points > 0 ? std::sqrt(2.0 * area / (std::sqrt(3.0) * static_cast<double>(points))) : 1.0;
+}
+
+Quality measureQuality(const TriangleMesh& output, const TriangleMesh& input)
+{
+  Quality quality;
+  quality.minimumAngle = 180.0;
+  double angleSum = 0.0;
+  std::int64_t above = 0;
+  std::map<std::pair<std::int64_t, std::int64_t>, int> edgeUse;
+  for (const auto& t : output.triangles)
+  {
+    const double angle =
+      triangleMinimumAngle(output.points[t[0]], output.points[t[1]], output.points[t[2]]);
+    quality.minimumAngle = std::min(quality.minimumAngle, angle);
+    angleSum += angle;
+    above += angle >= 30.0 ? 1 : 0;
+    for (int e = 0; e < 3; ++e)
+    {
+      ++edgeUse[{ std::min(t[e], t[(e + 1) % 3]), std::max(t[e], t[(e + 1) % 3]) }];
+    }
+  }
+  const double triangles = static_cast<double>(std::max<std::size_t>(1, output.triangles.size()));
+  quality.meanMinimumAngle = angleSum / triangles;
+  quality.shareAbove30 = above / triangles;
+  double sum = 0.0;
+  double sumSquares = 0.0;
+  for (const auto& [edge, count] : edgeUse)
+  {
+    const double l = length(output.points[edge.second] - output.points[edge.first]);
+    sum += l;
+    sumSquares += l * l;
+    quality.boundaryEdges += count == 1 ? 1 : 0;
+    quality.nonManifoldEdges += count > 2 ? 1 : 0;
+  }
+  const double edges = static_cast<double>(std::max<std::size_t>(1, edgeUse.size()));
+  const double mean = sum / edges;
+  quality.meanEdgeLength = mean;
+  quality.edgeLengthCV = mean > 0.0 ? std::sqrt(std::max(0.0, sumSquares / edges - mean * mean)) / mean : 0.0;
+  // Hausdorff distance at the vertices, both ways.
+  const double cell = std::max(mean, 1e-3);
+  const ClosestPointFinder toInput(input, cell);
+  const ClosestPointFinder toOutput(output, cell);
+  auto oneWay = [](const std::vector<Vec3>& points, const ClosestPointFinder& finder, double reach)
+  {
+    double worst = 0.0;
+    for (const Vec3& p : points)
+    {
+      Vec3 q;
+      double d;
+      if (!finder.closest(p, reach, q, d))
+      {
+        d = reach;
+      }
+      worst = std::max(worst, d);
+    }
+    return worst;
+  };
+  quality.hausdorff = std::max(oneWay(output.points, toInput, 20.0 * cell), oneWay(input.points, toOutput, 20.0 * cell));
+  const double inputArea = surfaceArea(input);
+  quality.areaChangePercent = inputArea > 0.0 ? 100.0 * (surfaceArea(output) - inputArea) / inputArea : 0.0;
+  return quality;
+}
+
+} // namespace remesh
+} // namespace ibc

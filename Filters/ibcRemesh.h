@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Isotropic explicit remeshing of implant surfaces (split long edges, collapse short ones, flip
+// towards valence 6, tangential relaxation, projection back onto the input), with sharp
+// feature edges and corners kept: the algorithm of vtkImplantRemesh in plain C++ (OpenMesh).
+#ifndef ibcRemesh_h
+#define ibcRemesh_h
+
+#include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "ibcNormalProbe.h"                  // Triangle
+#include "ibcVector.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ibc
+{
+namespace remesh
+{
+
+struct Options
+{
+  double targetEdgeLength = 1.0;    ///< mm
+  int iterations = 10;
+  double featureAngleDegrees = 45.0; ///< edges whose faces turn more than this are kept
+  bool preserveBoundary = true;      ///< boundary vertices of an open surface stay put
+};
+
+struct TriangleMesh
+{
+  std::vector<Vec3> points;
+  std::vector<probe::Triangle> triangles;
+};
+
+/// What the repair of the input found (duplicate points merged, degenerate and duplicate
+/// triangles dropped, orientation made consistent), and a reason when the input is refused.
+struct Repair
+{
+  std::int64_t mergedPoints = 0;
+  std::int64_t droppedTriangles = 0;
+  std::int64_t flippedTriangles = 0;
+  std::string problem;
+};
+
+/// Cleans what STL files carry: exact duplicate points, degenerate and repeated triangles, and
+/// inconsistent orientation (made outward by the signed volume). Refuses (problem set) a
+/// surface with non-manifold edges.
+IMPLANTBONECONTACTFILTERS_EXPORT TriangleMesh repairSurface(const TriangleMesh& input, Repair& report);
+
+/// Remeshes a repaired surface. progress(fraction) is called between iterations.
+IMPLANTBONECONTACTFILTERS_EXPORT TriangleMesh remeshSurface(const TriangleMesh& input,
+  const Options& options, const std::function<void(double)>& progress = nullptr);
+
+/// The edge length that gives about `points` vertices on a surface of this area (equilateral
+/// triangles, two per vertex).
+IMPLANTBONECONTACTFILTERS_EXPORT double edgeLengthForPointCount(double area, std::int64_t points);
+
+IMPLANTBONECONTACTFILTERS_EXPORT double surfaceArea(const TriangleMesh& mesh);
+
+struct Quality
+{
+  double minimumAngle = 0.0;     ///< degrees, over all triangles
+  double meanMinimumAngle = 0.0; ///< degrees, mean of each triangle's smallest angle
+  double shareAbove30 = 0.0;     ///< share of triangles whose smallest angle is >= 30 degrees
+  double meanEdgeLength = 0.0;   ///< mm
+  double edgeLengthCV = 0.0;     ///< standard deviation / mean of the edge lengths
+  double hausdorff = 0.0;        ///< mm, symmetric, at the vertices of both surfaces
+  double areaChangePercent = 0.0;
+  std::int64_t boundaryEdges = 0;
+  std::int64_t nonManifoldEdges = 0;
+};
+
+IMPLANTBONECONTACTFILTERS_EXPORT Quality measureQuality(
+  const TriangleMesh& output, const TriangleMesh& input);
+
+/// Closest point on a triangle surface, through a uniform grid of its triangles.
+class IMPLANTBONECONTACTFILTERS_EXPORT ClosestPointFinder
+{
+public:
+  /// cellSize: about the distance of the queries from the surface.
+  ClosestPointFinder(const TriangleMesh& mesh, double cellSize);
+  /// The closest point within maxDistance; false when there is none that close.
+  bool closest(Vec3 query, double maxDistance, Vec3& closestPoint, double& distance) const;
+
+private:
+  struct Impl;
+  std::shared_ptr<Impl> Internals;
+};
+
+} // namespace remesh
+} // namespace ibc
+
+#endif

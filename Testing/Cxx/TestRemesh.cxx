@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests of the isotropic remesher, without the pipeline.
+#include "ibcRemesh.h"
+#include "ibcTHAPhantomModel.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace ibc;
+using namespace ibc::remesh;
+
+namespace
+{
+TriangleMesh phantomStem(double chordTolerance)
+{
+  phantom::Parameters p;
+  p.chordTolerance = chordTolerance;
+  const phantom::Surface s = phantom::PhantomModel(p).generateSurface();
+  return { s.points, s.triangles };
+}
+
+/// A closed cube of side 20 mm, each face split into a fan of slivers, as a CAD export would.
+TriangleMesh cube()
+{
+  TriangleMesh mesh;
+  const double s = 20.0;
+  mesh.points = { { 0, 0, 0 }, { s, 0, 0 }, { s, s, 0 }, { 0, s, 0 }, { 0, 0, s }, { s, 0, s },
+    { s, s, s }, { 0, s, s } };
+  mesh.triangles = { { 0, 2, 1 }, { 0, 3, 2 }, { 4, 5, 6 }, { 4, 6, 7 }, { 0, 1, 5 }, { 0, 5, 4 },
+    { 1, 2, 6 }, { 1, 6, 5 }, { 2, 3, 7 }, { 2, 7, 6 }, { 3, 0, 4 }, { 3, 4, 7 } };
+  return mesh;
+}
+}
+
+TEST(Remesh, PhantomStemBecomesClosedAndRegular)
+{
+  const TriangleMesh input = phantomStem(0.005);
+  Repair repair;
+  const TriangleMesh clean = repairSurface(input, repair);
+  ASSERT_TRUE(repair.problem.empty()) << repair.problem;
+  Options options;
+  options.targetEdgeLength = 1.0;
+  const TriangleMesh output = remeshSurface(clean, options);
+  const Quality q = measureQuality(output, clean);
+  EXPECT_EQ(q.boundaryEdges, 0);
+  EXPECT_EQ(q.nonManifoldEdges, 0);
+  EXPECT_GT(q.shareAbove30, 0.95);
+  EXPECT_LT(q.edgeLengthCV, 0.2);
+  EXPECT_LT(q.hausdorff, 0.1);
+  EXPECT_LT(std::abs(q.areaChangePercent), 1.0);
+  std::printf("phantom stem: %zu -> %zu points; mean edge %.3f, min angle %.1f, mean %.1f, >=30: %.4f, CV %.3f, "
+              "Hausdorff %.4f mm, area %.3f %%\n",
+    input.points.size(), output.points.size(), q.meanEdgeLength, q.minimumAngle, q.meanMinimumAngle, q.shareAbove30,
+    q.edgeLengthCV, q.hausdorff, q.areaChangePercent);
+}
+
+TEST(Remesh, ACubeStaysACube)
+{
+  Repair repair;
+  const TriangleMesh clean = repairSurface(cube(), repair);
+  Options options;
+  options.targetEdgeLength = 2.0;
+  const TriangleMesh output = remeshSurface(clean, options);
+  const Quality q = measureQuality(output, clean);
+  EXPECT_EQ(q.boundaryEdges, 0);
+  EXPECT_EQ(q.nonManifoldEdges, 0);
+  EXPECT_NEAR(q.areaChangePercent, 0.0, 0.01);
+  EXPECT_GT(output.points.size(), 200u);
+  // Every vertex on a face of the cube, and the eight corners kept.
+  int corners = 0;
+  for (const Vec3& p : output.points)
+  {
+    const double distance = std::min({ std::abs(p.x), std::abs(p.x - 20), std::abs(p.y),
+      std::abs(p.y - 20), std::abs(p.z), std::abs(p.z - 20) });
+    ASSERT_LT(distance, 1e-6) << p.x << " " << p.y << " " << p.z;
+    const bool corner = (std::abs(p.x) < 1e-9 || std::abs(p.x - 20) < 1e-9) &&
+      (std::abs(p.y) < 1e-9 || std::abs(p.y - 20) < 1e-9) &&
+      (std::abs(p.z) < 1e-9 || std::abs(p.z - 20) < 1e-9);
+    corners += corner ? 1 : 0;
+  }
+  EXPECT_EQ(corners, 8);
+  // The twelve edges stay straight and sharp: points on them exist all along.
+  int onEdges = 0;
+  for (const Vec3& p : output.points)
+  {
+    const int onFaces = (std::abs(p.x) < 1e-6 || std::abs(p.x - 20) < 1e-6) +
+      (std::abs(p.y) < 1e-6 || std::abs(p.y - 20) < 1e-6) +
+      (std::abs(p.z) < 1e-6 || std::abs(p.z - 20) < 1e-6);
+    onEdges += onFaces >= 2 ? 1 : 0;
+  }
+  EXPECT_GE(onEdges, 12 * 6); // no gap longer than about 4/3 of the target along the edges
+}
+
+TEST(Remesh, RepairsSTLDefectsAndRefusesNonManifoldSurfaces)
+{
+  // The cube with every triangle's vertices repeated (an unmerged STL), one triangle twice, one
+  // degenerate triangle and one triangle turned inside out.
+  const TriangleMesh base = cube();
+  TriangleMesh stl;
+  for (const auto& t : base.triangles)
+  {
+    const auto first = static_cast<std::int64_t>(stl.points.size());
+    for (const auto id : t)
+    {
+      stl.points.push_back(base.points[id]);
+    }
+    stl.triangles.push_back({ first, first + 1, first + 2 });
+  }
+  stl.triangles.push_back(stl.triangles[3]);
+  stl.triangles.push_back({ 0, 0, 1 });
+  std::swap(stl.triangles[5][1], stl.triangles[5][2]);
+  Repair repair;
+  const TriangleMesh clean = repairSurface(stl, repair);
+  EXPECT_TRUE(repair.problem.empty());
+  EXPECT_EQ(clean.points.size(), 8u);
+  EXPECT_EQ(clean.triangles.size(), 12u);
+  EXPECT_EQ(repair.droppedTriangles, 2);
+  EXPECT_GE(repair.flippedTriangles, 1);
+  EXPECT_GT(probe::signedVolume(clean.points, clean.triangles, { 10, 10, 10 }), 0.0);
+
+  // A third triangle on one edge: refused, with a reason.
+  TriangleMesh fin = base;
+  fin.points.push_back({ 10, -10, 0 });
+  fin.triangles.push_back({ 0, 1, 8 });
+  Repair refused;
+  repairSurface(fin, refused);
+  EXPECT_NE(refused.problem.find("non-manifold"), std::string::npos) << refused.problem;
+}
