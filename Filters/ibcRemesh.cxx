@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -154,15 +154,20 @@ struct PrimitiveTree
   std::int32_t buildNode(std::int32_t first, std::int32_t end)
   {
     Node node;
-    node.low = { std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
+    node.low = { std::numeric_limits<double>::max(),
+      std::numeric_limits<double>::max(),
       std::numeric_limits<double>::max() };
     node.high = -1.0 * node.low;
     for (std::int32_t i = first; i < end; ++i)
     {
       for (const Vec3& p : primitives[order[i]])
       {
-        node.low = { std::min(node.low.x, p.x), std::min(node.low.y, p.y), std::min(node.low.z, p.z) };
-        node.high = { std::max(node.high.x, p.x), std::max(node.high.y, p.y), std::max(node.high.z, p.z) };
+        node.low = {
+          std::min(node.low.x, p.x), std::min(node.low.y, p.y), std::min(node.low.z, p.z)
+        };
+        node.high = {
+          std::max(node.high.x, p.x), std::max(node.high.y, p.y), std::max(node.high.z, p.z)
+        };
       }
     }
     const auto index = static_cast<std::int32_t>(nodes.size());
@@ -175,11 +180,15 @@ struct PrimitiveTree
     }
     // Split at the median of the primitives' centres along the box's longest side.
     const Vec3 extent = node.high - node.low;
-    const int axis = extent.x >= extent.y && extent.x >= extent.z ? 0 : (extent.y >= extent.z ? 1 : 2);
+    const int axis =
+      extent.x >= extent.y && extent.x >= extent.z ? 0 : (extent.y >= extent.z ? 1 : 2);
     auto coordinate = [axis](Vec3 v) { return axis == 0 ? v.x : (axis == 1 ? v.y : v.z); };
     const std::int32_t middle = first + (end - first) / 2;
-    std::nth_element(order.begin() + first, order.begin() + middle, order.begin() + end,
-      [&](std::int32_t a, std::int32_t b) { return coordinate(center(a)) < coordinate(center(b)); });
+    std::nth_element(order.begin() + first,
+      order.begin() + middle,
+      order.begin() + end,
+      [&](std::int32_t a, std::int32_t b)
+      { return coordinate(center(a)) < coordinate(center(b)); });
     const std::int32_t left = buildNode(first, middle);
     const std::int32_t right = buildNode(middle, end);
     nodes[index].left = left;
@@ -265,6 +274,39 @@ struct PrimitiveTree
   }
 };
 
+/// Adds a triangle to a tree cut into pieces no longer than `longest` (longest-edge
+/// bisection: the same surface exactly), so that a CAD export's huge fan triangles and slivers
+/// do not overlap every box of the tree.
+void addBisected(PrimitiveTree<3>& tree, Vec3 a, Vec3 b, Vec3 c, double longest, int depth = 0)
+{
+  const double ab = length(b - a);
+  const double bc = length(c - b);
+  const double ca = length(a - c);
+  if (std::max({ ab, bc, ca }) <= longest || depth > 40)
+  {
+    tree.add({ a, b, c });
+    return;
+  }
+  if (ab >= bc && ab >= ca)
+  {
+    const Vec3 m = 0.5 * (a + b);
+    addBisected(tree, a, m, c, longest, depth + 1);
+    addBisected(tree, m, b, c, longest, depth + 1);
+  }
+  else if (bc >= ca)
+  {
+    const Vec3 m = 0.5 * (b + c);
+    addBisected(tree, a, b, m, longest, depth + 1);
+    addBisected(tree, a, m, c, longest, depth + 1);
+  }
+  else
+  {
+    const Vec3 m = 0.5 * (c + a);
+    addBisected(tree, a, b, m, longest, depth + 1);
+    addBisected(tree, m, b, c, longest, depth + 1);
+  }
+}
+
 enum FeatureType : std::uint8_t
 {
   Smooth = 0,
@@ -279,9 +321,14 @@ public:
     : Input(input)
     , Opts(options)
   {
+    // The projection target: the input cut into pieces no longer than twice the target (the
+    // same surface exactly), so that a CAD export's huge fan triangles and slivers do not
+    // overlap every box of the search tree.
+    const double longest = 2.0 * std::max(options.targetEdgeLength, 1e-6);
     for (const auto& t : input.triangles)
     {
-      this->Surface.add({ input.points[t[0]], input.points[t[1]], input.points[t[2]] });
+      addBisected(
+        this->Surface, input.points[t[0]], input.points[t[1]], input.points[t[2]], longest);
     }
     this->Surface.build();
 
@@ -384,7 +431,8 @@ private:
   double edgeLength(Mesh::EdgeHandle e) const
   {
     const auto h = this->M.halfedge_handle(e, 0);
-    return (this->M.point(this->M.to_vertex_handle(h)) - this->M.point(this->M.from_vertex_handle(h)))
+    return (
+      this->M.point(this->M.to_vertex_handle(h)) - this->M.point(this->M.from_vertex_handle(h)))
       .norm();
   }
 
@@ -399,7 +447,8 @@ private:
       std::size_t flips = 0;
       for (auto e : this->M.edges())
       {
-        if (this->M.is_boundary(e) || this->M.property(this->FeatureEdge, e) || !this->M.is_flip_ok(e))
+        if (this->M.is_boundary(e) || this->M.property(this->FeatureEdge, e) ||
+          !this->M.is_flip_ok(e))
         {
           continue;
         }
@@ -415,7 +464,8 @@ private:
         const auto b = this->M.point(this->M.to_vertex_handle(h1));
         const auto c = this->M.point(this->M.to_vertex_handle(this->M.next_halfedge_handle(h0)));
         const auto d = this->M.point(this->M.to_vertex_handle(this->M.next_halfedge_handle(h1)));
-        auto angleAt = [](const OpenMesh::Vec3d& apex, const OpenMesh::Vec3d& p, const OpenMesh::Vec3d& q)
+        auto angleAt =
+          [](const OpenMesh::Vec3d& apex, const OpenMesh::Vec3d& p, const OpenMesh::Vec3d& q)
         {
           const auto u = (p - apex).normalized();
           const auto v = (q - apex).normalized();
@@ -490,8 +540,9 @@ private:
       for (auto edge : this->M.ve_range(middle))
       {
         const auto he = this->M.halfedge_handle(edge, 0);
-        const auto other = this->M.from_vertex_handle(he) == middle ? this->M.to_vertex_handle(he)
-                                                                     : this->M.from_vertex_handle(he);
+        const auto other = this->M.from_vertex_handle(he) == middle
+          ? this->M.to_vertex_handle(he)
+          : this->M.from_vertex_handle(he);
         this->M.property(this->FeatureEdge, edge) = feature && (other == v0 || other == v1);
       }
     }
@@ -541,7 +592,7 @@ private:
               (this->M.point(neighbour) - target).norm() > high)
             {
               acceptable = false;
-                break;
+              break;
             }
           }
           if (!acceptable)
@@ -612,10 +663,7 @@ private:
     this->M.update_face_normals();
   }
 
-  int targetValence(Mesh::VertexHandle v) const
-  {
-    return this->M.is_boundary(v) ? 4 : 6;
-  }
+  int targetValence(Mesh::VertexHandle v) const { return this->M.is_boundary(v) ? 4 : 6; }
 
   void equalizeValences()
   {
@@ -650,16 +698,20 @@ private:
       const auto pb = this->M.point(b);
       const auto pc = this->M.point(c);
       const auto pd = this->M.point(d);
-      const auto oldNormal = this->M.normal(this->M.face_handle(h0)) + this->M.normal(this->M.face_handle(h1));
+      const auto oldNormal =
+        this->M.normal(this->M.face_handle(h0)) + this->M.normal(this->M.face_handle(h1));
       const auto n1 = (pd - pc) % (pa - pc);
       const auto n2 = (pc - pd) % (pb - pd);
-      if ((n1 | oldNormal) <= 0.0 || (n2 | oldNormal) <= 0.0 || (n1 | n2) <= 0.5 * n1.norm() * n2.norm())
+      if ((n1 | oldNormal) <= 0.0 || (n2 | oldNormal) <= 0.0 ||
+        (n1 | n2) <= 0.5 * n1.norm() * n2.norm())
       {
         continue;
       }
       this->M.flip(e);
-      this->M.set_normal(this->M.face_handle(h0), this->M.calc_face_normal(this->M.face_handle(h0)));
-      this->M.set_normal(this->M.face_handle(h1), this->M.calc_face_normal(this->M.face_handle(h1)));
+      this->M.set_normal(
+        this->M.face_handle(h0), this->M.calc_face_normal(this->M.face_handle(h0)));
+      this->M.set_normal(
+        this->M.face_handle(h1), this->M.calc_face_normal(this->M.face_handle(h1)));
     }
   }
 
@@ -737,9 +789,21 @@ private:
       const Vec3 p = toVec(this->M.point(v));
       Vec3 q;
       double distance;
-      const bool onLine = this->M.property(this->Feature, v) == OnFeatureLine && !this->Lines.empty();
-      const bool found = onLine ? this->Lines.closest(p, reach, q, distance)
-                                : this->Surface.closest(p, reach, q, distance);
+      const bool onLine =
+        this->M.property(this->Feature, v) == OnFeatureLine && !this->Lines.empty();
+      // Relaxation moves vertices a fraction of an edge off the surface: a tight first search
+      // radius lets the tree prune almost everything.
+      bool found = false;
+      if (onLine)
+      {
+        found = this->Lines.closest(p, 0.3 * this->Opts.targetEdgeLength, q, distance) ||
+          this->Lines.closest(p, reach, q, distance);
+      }
+      else
+      {
+        found = this->Surface.closest(p, 0.3 * this->Opts.targetEdgeLength, q, distance) ||
+          this->Surface.closest(p, reach, q, distance);
+      }
       if (found)
       {
         this->M.set_point(v, toOM(q));
@@ -766,16 +830,21 @@ struct ClosestPointFinder::Impl
 ClosestPointFinder::ClosestPointFinder(const TriangleMesh& mesh, double cellSize)
   : Internals(std::make_shared<Impl>())
 {
-  (void)cellSize;
   for (const auto& t : mesh.triangles)
   {
-    this->Internals->tree.add({ mesh.points[t[0]], mesh.points[t[1]], mesh.points[t[2]] });
+    addBisected(this->Internals->tree,
+      mesh.points[t[0]],
+      mesh.points[t[1]],
+      mesh.points[t[2]],
+      2.0 * std::max(cellSize, 1e-6));
   }
   this->Internals->tree.build();
 }
 
-bool ClosestPointFinder::closest(
-  Vec3 query, double maxDistance, Vec3& closestPoint, double& distance) const
+bool ClosestPointFinder::closest(Vec3 query,
+  double maxDistance,
+  Vec3& closestPoint,
+  double& distance) const
 {
   return this->Internals->tree.closest(query, maxDistance, closestPoint, distance);
 }
@@ -783,22 +852,24 @@ bool ClosestPointFinder::closest(
 TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
 {
   TriangleMesh result;
-  // Exact duplicate points.
+  // Exact duplicate points. The points are numbered in coordinate order and the triangles
+  // sorted below, so that the same surface gives the same remeshing whatever its input order
+  // (an STL, or the pieces of a distributed surface gathered from the ranks).
   std::map<std::array<double, 3>, std::int64_t> unique;
+  for (const Vec3& p : input.points)
+  {
+    unique.emplace(std::array<double, 3>{ p.x, p.y, p.z }, 0);
+  }
+  report.mergedPoints = static_cast<std::int64_t>(input.points.size() - unique.size());
+  for (auto& [key, id] : unique)
+  {
+    id = static_cast<std::int64_t>(result.points.size());
+    result.points.push_back({ key[0], key[1], key[2] });
+  }
   std::vector<std::int64_t> merged(input.points.size());
   for (std::size_t i = 0; i < input.points.size(); ++i)
   {
-    const std::array<double, 3> key{ input.points[i].x, input.points[i].y, input.points[i].z };
-    const auto inserted = unique.emplace(key, static_cast<std::int64_t>(result.points.size()));
-    if (inserted.second)
-    {
-      result.points.push_back(input.points[i]);
-    }
-    else
-    {
-      ++report.mergedPoints;
-    }
-    merged[i] = inserted.first->second;
+    merged[i] = unique.at({ input.points[i].x, input.points[i].y, input.points[i].z });
   }
   // Degenerate and repeated triangles.
   std::map<std::array<std::int64_t, 3>, int> seen;
@@ -807,8 +878,8 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
     const probe::Triangle m{ merged[t[0]], merged[t[1]], merged[t[2]] };
     std::array<std::int64_t, 3> key{ m[0], m[1], m[2] };
     std::sort(key.begin(), key.end());
-    const double area =
-      length(cross(result.points[m[1]] - result.points[m[0]], result.points[m[2]] - result.points[m[0]]));
+    const double area = length(
+      cross(result.points[m[1]] - result.points[m[0]], result.points[m[2]] - result.points[m[0]]));
     if (m[0] == m[1] || m[1] == m[2] || m[2] == m[0] || area <= 1e-14 || seen[key]++ > 0)
     {
       ++report.droppedTriangles;
@@ -816,6 +887,15 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
     }
     result.triangles.push_back(m);
   }
+  for (auto& t : result.triangles)
+  {
+    // Start at the smallest index (same orientation), then sort.
+    while (t[0] > t[1] || t[0] > t[2])
+    {
+      t = { t[1], t[2], t[0] };
+    }
+  }
+  std::sort(result.triangles.begin(), result.triangles.end());
   // Non-manifold edges cannot be remeshed: refuse them with the count.
   std::map<std::pair<std::int64_t, std::int64_t>, int> edgeUse;
   for (const auto& t : result.triangles)
@@ -868,8 +948,9 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
   return result;
 }
 
-TriangleMesh remeshSurface(
-  const TriangleMesh& input, const Options& options, const std::function<void(double)>& progress)
+TriangleMesh remeshSurface(const TriangleMesh& input,
+  const Options& options,
+  const std::function<void(double)>& progress)
 {
   Remesher remesher(input, options);
   return remesher.run(progress);
@@ -880,7 +961,8 @@ double surfaceArea(const TriangleMesh& mesh)
   double area = 0.0;
   for (const auto& t : mesh.triangles)
   {
-    area += 0.5 * length(cross(mesh.points[t[1]] - mesh.points[t[0]], mesh.points[t[2]] - mesh.points[t[0]]));
+    area += 0.5 *
+      length(cross(mesh.points[t[1]] - mesh.points[t[0]], mesh.points[t[2]] - mesh.points[t[0]]));
   }
   return area;
 }
@@ -926,7 +1008,8 @@ Quality measureQuality(const TriangleMesh& output, const TriangleMesh& input)
   const double edges = static_cast<double>(std::max<std::size_t>(1, edgeUse.size()));
   const double mean = sum / edges;
   quality.meanEdgeLength = mean;
-  quality.edgeLengthCV = mean > 0.0 ? std::sqrt(std::max(0.0, sumSquares / edges - mean * mean)) / mean : 0.0;
+  quality.edgeLengthCV =
+    mean > 0.0 ? std::sqrt(std::max(0.0, sumSquares / edges - mean * mean)) / mean : 0.0;
   // Hausdorff distance at the vertices, both ways.
   const double cell = std::max(mean, 1e-3);
   const ClosestPointFinder toInput(input, cell);
@@ -946,9 +1029,11 @@ Quality measureQuality(const TriangleMesh& output, const TriangleMesh& input)
     }
     return worst;
   };
-  quality.hausdorff = std::max(oneWay(output.points, toInput, 20.0 * cell), oneWay(input.points, toOutput, 20.0 * cell));
+  quality.hausdorff = std::max(
+    oneWay(output.points, toInput, 20.0 * cell), oneWay(input.points, toOutput, 20.0 * cell));
   const double inputArea = surfaceArea(input);
-  quality.areaChangePercent = inputArea > 0.0 ? 100.0 * (surfaceArea(output) - inputArea) / inputArea : 0.0;
+  quality.areaChangePercent =
+    inputArea > 0.0 ? 100.0 * (surfaceArea(output) - inputArea) / inputArea : 0.0;
   return quality;
 }
 

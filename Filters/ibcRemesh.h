@@ -22,7 +22,7 @@ namespace remesh
 
 struct Options
 {
-  double targetEdgeLength = 1.0;    ///< mm
+  double targetEdgeLength = 1.0; ///< mm
   int iterations = 10;
   double featureAngleDegrees = 45.0; ///< edges whose faces turn more than this are kept
   bool preserveBoundary = true;      ///< boundary vertices of an open surface stay put
@@ -47,11 +47,13 @@ struct Repair
 /// Cleans what STL files carry: exact duplicate points, degenerate and repeated triangles, and
 /// inconsistent orientation (made outward by the signed volume). Refuses (problem set) a
 /// surface with non-manifold edges.
-IMPLANTBONECONTACTFILTERS_EXPORT TriangleMesh repairSurface(const TriangleMesh& input, Repair& report);
+IMPLANTBONECONTACTFILTERS_EXPORT TriangleMesh repairSurface(const TriangleMesh& input,
+  Repair& report);
 
 /// Remeshes a repaired surface. progress(fraction) is called between iterations.
 IMPLANTBONECONTACTFILTERS_EXPORT TriangleMesh remeshSurface(const TriangleMesh& input,
-  const Options& options, const std::function<void(double)>& progress = nullptr);
+  const Options& options,
+  const std::function<void(double)>& progress = nullptr);
 
 /// The edge length that gives about `points` vertices on a surface of this area (equilateral
 /// triangles, two per vertex).
@@ -72,14 +74,15 @@ struct Quality
   std::int64_t nonManifoldEdges = 0;
 };
 
-IMPLANTBONECONTACTFILTERS_EXPORT Quality measureQuality(
-  const TriangleMesh& output, const TriangleMesh& input);
+IMPLANTBONECONTACTFILTERS_EXPORT Quality measureQuality(const TriangleMesh& output,
+  const TriangleMesh& input);
 
 /// Closest point on a triangle surface, through a uniform grid of its triangles.
 class IMPLANTBONECONTACTFILTERS_EXPORT ClosestPointFinder
 {
 public:
-  /// cellSize: about the distance of the queries from the surface.
+  /// cellSize: about the distance of the queries from the surface (big triangles are cut
+  /// into pieces about twice that long).
   ClosestPointFinder(const TriangleMesh& mesh, double cellSize);
   /// The closest point within maxDistance; false when there is none that close.
   bool closest(Vec3 query, double maxDistance, Vec3& closestPoint, double& distance) const;

@@ -48,8 +48,9 @@ vtkImplantRemesh::~vtkImplantRemesh()
   this->SetController(nullptr);
 }
 
-int vtkImplantRemesh::RequestData(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+int vtkImplantRemesh::RequestData(vtkInformation*,
+  vtkInformationVector** inputVector,
+  vtkInformationVector* outputVector)
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
@@ -88,11 +89,13 @@ int vtkImplantRemesh::RequestData(
           const double* p = all.data() + offset + 1 + 3 * i;
           mesh.points.push_back({ p[0], p[1], p[2] });
         }
-        for (std::size_t i = offset + 1 + 3 * pointCount; i < offset + static_cast<std::size_t>(length);
+        for (std::size_t i = offset + 1 + 3 * pointCount;
+             i < offset + static_cast<std::size_t>(length);
              i += 3)
         {
           mesh.triangles.push_back({ base + static_cast<std::int64_t>(all[i]),
-            base + static_cast<std::int64_t>(all[i + 1]), base + static_cast<std::int64_t>(all[i + 2]) });
+            base + static_cast<std::int64_t>(all[i + 1]),
+            base + static_cast<std::int64_t>(all[i + 2]) });
         }
         offset += static_cast<std::size_t>(length);
       }
@@ -117,14 +120,15 @@ int vtkImplantRemesh::RequestData(
   }
   if (repair.mergedPoints + repair.droppedTriangles + repair.flippedTriangles > 0)
   {
-    vtkWarningMacro("Repaired the input: merged " << repair.mergedPoints << " duplicate points, dropped "
-                                                  << repair.droppedTriangles
-                                                  << " degenerate or repeated triangles, reoriented "
-                                                  << repair.flippedTriangles << " triangles.");
+    vtkWarningMacro("Repaired the input: merged "
+      << repair.mergedPoints << " duplicate points, dropped " << repair.droppedTriangles
+      << " degenerate or repeated triangles, reoriented " << repair.flippedTriangles
+      << " triangles.");
   }
   double bounds[6];
   input->GetBounds(bounds);
-  const double size = std::max({ bounds[1] - bounds[0], bounds[3] - bounds[2], bounds[5] - bounds[4] });
+  const double size =
+    std::max({ bounds[1] - bounds[0], bounds[3] - bounds[2], bounds[5] - bounds[4] });
   if (size < 1.0)
   {
     vtkWarningMacro("The surface is under 1 unit across: it is probably in metres. Remeshing "
@@ -144,8 +148,8 @@ int vtkImplantRemesh::RequestData(
     vtkWarningMacro("Target edge length " << options.targetEdgeLength << " is large for a surface "
                                           << size << " across; the result will be coarse.");
   }
-  remesh::TriangleMesh result = remesh::remeshSurface(
-    clean, options, [this](double f) { this->UpdateProgress(0.8 * f); });
+  remesh::TriangleMesh result =
+    remesh::remeshSurface(clean, options, [this](double f) { this->UpdateProgress(0.8 * f); });
   if (this->SizingMode == NUMBER_OF_POINTS)
   {
     // One correction of the length for the count actually reached.
@@ -170,7 +174,8 @@ int vtkImplantRemesh::RequestData(
   normalArray->SetNumberOfTuples(static_cast<vtkIdType>(result.points.size()));
   for (std::size_t i = 0; i < result.points.size(); ++i)
   {
-    points->SetPoint(static_cast<vtkIdType>(i), result.points[i].x, result.points[i].y, result.points[i].z);
+    points->SetPoint(
+      static_cast<vtkIdType>(i), result.points[i].x, result.points[i].y, result.points[i].z);
     normalArray->SetTuple3(static_cast<vtkIdType>(i), normals[i].x, normals[i].y, normals[i].z);
   }
   vtkNew<vtkCellArray> polys;

@@ -26,10 +26,26 @@ TriangleMesh cube()
 {
   TriangleMesh mesh;
   const double s = 20.0;
-  mesh.points = { { 0, 0, 0 }, { s, 0, 0 }, { s, s, 0 }, { 0, s, 0 }, { 0, 0, s }, { s, 0, s },
-    { s, s, s }, { 0, s, s } };
-  mesh.triangles = { { 0, 2, 1 }, { 0, 3, 2 }, { 4, 5, 6 }, { 4, 6, 7 }, { 0, 1, 5 }, { 0, 5, 4 },
-    { 1, 2, 6 }, { 1, 6, 5 }, { 2, 3, 7 }, { 2, 7, 6 }, { 3, 0, 4 }, { 3, 4, 7 } };
+  mesh.points = { { 0, 0, 0 },
+    { s, 0, 0 },
+    { s, s, 0 },
+    { 0, s, 0 },
+    { 0, 0, s },
+    { s, 0, s },
+    { s, s, s },
+    { 0, s, s } };
+  mesh.triangles = { { 0, 2, 1 },
+    { 0, 3, 2 },
+    { 4, 5, 6 },
+    { 4, 6, 7 },
+    { 0, 1, 5 },
+    { 0, 5, 4 },
+    { 1, 2, 6 },
+    { 1, 6, 5 },
+    { 2, 3, 7 },
+    { 2, 7, 6 },
+    { 3, 0, 4 },
+    { 3, 4, 7 } };
   return mesh;
 }
 }
@@ -50,10 +66,18 @@ TEST(Remesh, PhantomStemBecomesClosedAndRegular)
   EXPECT_LT(q.edgeLengthCV, 0.2);
   EXPECT_LT(q.hausdorff, 0.1);
   EXPECT_LT(std::abs(q.areaChangePercent), 1.0);
-  std::printf("phantom stem: %zu -> %zu points; mean edge %.3f, min angle %.1f, mean %.1f, >=30: %.4f, CV %.3f, "
+  std::printf("phantom stem: %zu -> %zu points; mean edge %.3f, min angle %.1f, mean %.1f, >=30: "
+              "%.4f, CV %.3f, "
               "Hausdorff %.4f mm, area %.3f %%\n",
-    input.points.size(), output.points.size(), q.meanEdgeLength, q.minimumAngle, q.meanMinimumAngle, q.shareAbove30,
-    q.edgeLengthCV, q.hausdorff, q.areaChangePercent);
+    input.points.size(),
+    output.points.size(),
+    q.meanEdgeLength,
+    q.minimumAngle,
+    q.meanMinimumAngle,
+    q.shareAbove30,
+    q.edgeLengthCV,
+    q.hausdorff,
+    q.areaChangePercent);
 }
 
 TEST(Remesh, ACubeStaysACube)
@@ -72,8 +96,12 @@ TEST(Remesh, ACubeStaysACube)
   int corners = 0;
   for (const Vec3& p : output.points)
   {
-    const double distance = std::min({ std::abs(p.x), std::abs(p.x - 20), std::abs(p.y),
-      std::abs(p.y - 20), std::abs(p.z), std::abs(p.z - 20) });
+    const double distance = std::min({ std::abs(p.x),
+      std::abs(p.x - 20),
+      std::abs(p.y),
+      std::abs(p.y - 20),
+      std::abs(p.z),
+      std::abs(p.z - 20) });
     ASSERT_LT(distance, 1e-6) << p.x << " " << p.y << " " << p.z;
     const bool corner = (std::abs(p.x) < 1e-9 || std::abs(p.x - 20) < 1e-9) &&
       (std::abs(p.y) < 1e-9 || std::abs(p.y - 20) < 1e-9) &&

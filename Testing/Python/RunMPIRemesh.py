@@ -1,0 +1,60 @@
+"""MPI test of Implant Remesh: with the stem split over N ranks, the result is one closed
+surface with exactly the serial number of points and triangles, on rank 0.
+
+Run by ctest with the system python3; starts pvpython and mpirun itself."""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ibctest  # noqa: E402
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--np", type=int, default=2)
+args = parser.parse_args()
+out = ibctest.output_dir("mpi-remesh-np%d" % args.np)
+shutil.rmtree(out)
+os.makedirs(out)
+stage = os.path.join(os.path.dirname(os.path.abspath(__file__)), "MPIRemeshStage.py")
+env = dict(os.environ)
+subprocess.run([env["IBC_PVPYTHON"], stage, "--name", "serial", "--out", out], check=True, env=env, timeout=600)
+subprocess.run([env["IBC_MPIRUN"], "--allow-run-as-root", "--oversubscribe", "-np", str(args.np), env["IBC_PVBATCH"],
+                stage, "--name", "parallel", "--out", out], check=True, env=env, timeout=600)
+
+from vtkmodules.vtkFiltersCore import vtkFeatureEdges  # noqa: E402
+from vtkmodules.vtkIOXML import vtkXMLPolyDataReader  # noqa: E402
+
+checks = ibctest.Checker("RunMPIRemesh np=%d" % args.np)
+
+
+def pieces(name):
+    meta = os.path.join(out, name + ".pvtp")
+    result = []
+    for piece in ElementTree.parse(meta).getroot().iter("Piece"):
+        reader = vtkXMLPolyDataReader()
+        reader.SetFileName(os.path.join(out, piece.get("Source")))
+        reader.Update()
+        result.append(reader.GetOutput())
+    return result
+
+
+serial = pieces("serial")[0]
+parallel = [p for p in pieces("parallel") if p.GetNumberOfPoints() > 0]
+checks.check(len(parallel) == 1, "one piece holds the remeshed surface (%d non-empty)" % len(parallel))
+result = parallel[0]
+checks.check(result.GetNumberOfPoints() == serial.GetNumberOfPoints() and
+             result.GetNumberOfCells() == serial.GetNumberOfCells(),
+             "points and triangles equal serial: %d / %d vs %d / %d" % (
+                 result.GetNumberOfPoints(), result.GetNumberOfCells(), serial.GetNumberOfPoints(), serial.GetNumberOfCells()))
+edges = vtkFeatureEdges()
+edges.SetInputData(result)
+edges.BoundaryEdgesOn()
+edges.NonManifoldEdgesOn()
+edges.FeatureEdgesOff()
+edges.ManifoldEdgesOff()
+edges.Update()
+checks.check(edges.GetOutput().GetNumberOfCells() == 0, "the gathered, remeshed surface is closed and manifold")
+checks.finish()
