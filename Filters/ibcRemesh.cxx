@@ -600,59 +600,13 @@ private:
             break;
           }
         }
-        if (acceptable)
-        {
-          for (auto face : this->M.vf_range(from))
-          {
-            std::array<OpenMesh::Vec3d, 3> corners;
-            int k = 0;
-            bool touchesTo = false;
-            for (auto v : this->M.fv_range(face))
-            {
-              touchesTo = touchesTo || v == to;
-              corners[k++] = (v == from || v == to) ? target : this->M.point(v);
-            }
-            if (touchesTo)
-            {
-              continue; // this face disappears
-            }
-            const auto normalAfter = (corners[1] - corners[0]) % (corners[2] - corners[0]);
-            if ((normalAfter | this->M.normal(face)) <= 0.2 * normalAfter.norm())
-            {
-              acceptable = false;
-              break;
-            }
-          }
-        }
+        // The faces that stay (those not on the edge) must not turn over: around `from`, and
+        // around `to` too when it moves to the midpoint.
+        acceptable = acceptable && this->facesStayUpright(from, to, target) &&
+          (!toMovable || this->facesStayUpright(to, from, target));
         if (!acceptable)
         {
           continue;
-        }
-        // Feature edges that end at `from` continue from `to` after the collapse.
-        // The faces around `to` move too when it goes to the midpoint: check them as well.
-        if (toMovable)
-        {
-          for (auto face : this->M.vf_range(to))
-          {
-            std::array<OpenMesh::Vec3d, 3> corners;
-            int k = 0;
-            bool touchesFrom = false;
-            for (auto v : this->M.fv_range(face))
-            {
-              touchesFrom = touchesFrom || v == from;
-              corners[k++] = v == to ? target : this->M.point(v);
-            }
-            const auto normalAfter = (corners[1] - corners[0]) % (corners[2] - corners[0]);
-            if (!touchesFrom && (normalAfter | this->M.normal(face)) <= 0.2 * normalAfter.norm())
-            {
-              acceptable = false;
-              break;
-            }
-          }
-          if (!acceptable)
-          {
-            continue;
-          }
         }
         this->M.collapse(h);
         this->M.set_point(to, target);
@@ -661,6 +615,35 @@ private:
     }
     this->M.garbage_collection();
     this->M.update_face_normals();
+  }
+
+  /// Whether the faces around `moving` that do not contain `partner` keep facing the same way
+  /// when `moving` (and `partner`, which merges into it) goes to `target`.
+  bool facesStayUpright(Mesh::VertexHandle moving,
+    Mesh::VertexHandle partner,
+    const OpenMesh::Vec3d& target) const
+  {
+    for (auto face : this->M.vf_range(moving))
+    {
+      std::array<OpenMesh::Vec3d, 3> corners;
+      int k = 0;
+      bool onTheEdge = false;
+      for (auto v : this->M.fv_range(face))
+      {
+        onTheEdge = onTheEdge || v == partner;
+        corners[k++] = v == moving ? target : this->M.point(v);
+      }
+      if (onTheEdge)
+      {
+        continue; // this face disappears
+      }
+      const auto normalAfter = (corners[1] - corners[0]) % (corners[2] - corners[0]);
+      if ((normalAfter | this->M.normal(face)) <= 0.2 * normalAfter.norm())
+      {
+        return false;
+      }
+    }
+    return true;
   }
 
   int targetValence(Mesh::VertexHandle v) const { return this->M.is_boundary(v) ? 4 : 6; }

@@ -3,6 +3,7 @@
 
 #include <vtkCellArray.h>
 #include <vtkDataArray.h>
+#include <vtkDoubleArray.h>
 #include <vtkNew.h>
 #include <vtkPolyData.h>
 #include <vtkTriangleFilter.h>
@@ -76,5 +77,22 @@ std::vector<Vec3> vectors(vtkDataArray* array)
     }
   }
   return result;
+}
+
+vtkSmartPointer<vtkDoubleArray> fieldScalar(const char* name, double value)
+{
+  auto array = vtkSmartPointer<vtkDoubleArray>::New();
+  array->SetName(name);
+  array->InsertNextValue(value);
+  return array;
+}
+
+vtkSmartPointer<vtkDoubleArray> fieldVector(const char* name, const Vec3& value)
+{
+  auto array = vtkSmartPointer<vtkDoubleArray>::New();
+  array->SetName(name);
+  array->SetNumberOfComponents(3);
+  array->InsertNextTuple3(value.x, value.y, value.z);
+  return array;
 }
 }

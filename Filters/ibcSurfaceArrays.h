@@ -9,7 +9,10 @@
 
 #include <vector>
 
+#include <vtkSmartPointer.h>
+
 class vtkDataArray;
+class vtkDoubleArray;
 class vtkPolyData;
 
 namespace ibc
@@ -25,6 +28,12 @@ IMPLANTBONECONTACTFILTERS_EXPORT std::vector<double> firstComponent(vtkDataArray
 
 /// The tuples of a 3-component array as vectors (empty when the array is null).
 IMPLANTBONECONTACTFILTERS_EXPORT std::vector<Vec3> vectors(vtkDataArray* array);
+
+/// One-value and one-vector field data arrays (thresholds, quality figures, the stem frame).
+IMPLANTBONECONTACTFILTERS_EXPORT vtkSmartPointer<vtkDoubleArray> fieldScalar(const char* name,
+  double value);
+IMPLANTBONECONTACTFILTERS_EXPORT vtkSmartPointer<vtkDoubleArray> fieldVector(const char* name,
+  const Vec3& value);
 }
 
 #endif

@@ -29,14 +29,6 @@ namespace contact = ibc::contact;
 
 namespace
 {
-vtkSmartPointer<vtkDoubleArray> scalar(const char* name, double value)
-{
-  auto array = vtkSmartPointer<vtkDoubleArray>::New();
-  array->SetName(name);
-  array->InsertNextValue(value);
-  return array;
-}
-
 const char* presetName(int preset)
 {
   switch (preset)
@@ -223,8 +215,8 @@ int vtkCorticalClassify::RequestData(vtkInformation*,
   tissue->SetNumberOfTuples(static_cast<vtkIdType>(classes.size()));
   std::copy(classes.begin(), classes.end(), tissue->GetPointer(0));
   output->GetPointData()->AddArray(tissue);
-  output->GetFieldData()->AddArray(scalar("CancellousThreshold", thresholds.cancellous));
-  output->GetFieldData()->AddArray(scalar("CorticalThreshold", thresholds.cortical));
+  output->GetFieldData()->AddArray(ibc::fieldScalar("CancellousThreshold", thresholds.cancellous));
+  output->GetFieldData()->AddArray(ibc::fieldScalar("CorticalThreshold", thresholds.cortical));
   vtkNew<vtkStringArray> sourceArray;
   sourceArray->SetName("ThresholdSource");
   sourceArray->InsertNextValue(source);

@@ -33,23 +33,6 @@ namespace contact = ibc::contact;
 
 namespace
 {
-vtkSmartPointer<vtkDoubleArray> vectorArray(const char* name, const ibc::Vec3& v)
-{
-  auto array = vtkSmartPointer<vtkDoubleArray>::New();
-  array->SetName(name);
-  array->SetNumberOfComponents(3);
-  array->InsertNextTuple3(v.x, v.y, v.z);
-  return array;
-}
-
-vtkSmartPointer<vtkDoubleArray> scalarArray(const char* name, double value)
-{
-  auto array = vtkSmartPointer<vtkDoubleArray>::New();
-  array->SetName(name);
-  array->InsertNextValue(value);
-  return array;
-}
-
 vtkSmartPointer<vtkDoubleArray> column(const std::string& name)
 {
   auto array = vtkSmartPointer<vtkDoubleArray>::New();
@@ -149,13 +132,13 @@ int vtkGruenZoneStats::RequestData(vtkInformation*,
   }
   output->GetPointData()->AddArray(zoneArray);
   vtkFieldData* fieldData = output->GetFieldData();
-  fieldData->AddArray(vectorArray("StemTipPoint", frame.tip));
-  fieldData->AddArray(vectorArray("StemAxisDirection", frame.axis));
-  fieldData->AddArray(vectorArray("StemMedialDirection", frame.medial));
-  fieldData->AddArray(vectorArray("StemAnteriorDirection", frame.anterior));
-  fieldData->AddArray(scalarArray("ProximalLimit", frame.proximalLimit));
-  fieldData->AddArray(scalarArray("TipZoneLength", this->TipZoneLength));
-  fieldData->AddArray(scalarArray("StemHeight", frame.height));
+  fieldData->AddArray(ibc::fieldVector("StemTipPoint", frame.tip));
+  fieldData->AddArray(ibc::fieldVector("StemAxisDirection", frame.axis));
+  fieldData->AddArray(ibc::fieldVector("StemMedialDirection", frame.medial));
+  fieldData->AddArray(ibc::fieldVector("StemAnteriorDirection", frame.anterior));
+  fieldData->AddArray(ibc::fieldScalar("ProximalLimit", frame.proximalLimit));
+  fieldData->AddArray(ibc::fieldScalar("TipZoneLength", this->TipZoneLength));
+  fieldData->AddArray(ibc::fieldScalar("StemHeight", frame.height));
   vtkNew<vtkStringArray> sideArray;
   sideArray->SetName("Side");
   sideArray->InsertNextValue(frame.rightSide ? "Right" : "Left");

@@ -27,17 +27,6 @@ vtkCxxSetObjectMacro(vtkImplantRemesh, Controller, vtkMultiProcessController);
 
 namespace remesh = ibc::remesh;
 
-namespace
-{
-vtkSmartPointer<vtkDoubleArray> scalar(const char* name, double value)
-{
-  auto array = vtkSmartPointer<vtkDoubleArray>::New();
-  array->SetName(name);
-  array->InsertNextValue(value);
-  return array;
-}
-}
-
 vtkImplantRemesh::vtkImplantRemesh()
 {
   this->SetController(vtkMultiProcessController::GetGlobalController());
@@ -190,15 +179,17 @@ int vtkImplantRemesh::RequestData(vtkInformation*,
 
   const remesh::Quality quality = remesh::measureQuality(result, clean);
   vtkFieldData* fieldData = output->GetFieldData();
-  fieldData->AddArray(scalar("TargetEdgeLength", options.targetEdgeLength));
-  fieldData->AddArray(scalar("MinimumAngle", quality.minimumAngle));
-  fieldData->AddArray(scalar("MeanMinimumAngle", quality.meanMinimumAngle));
-  fieldData->AddArray(scalar("ShareAbove30Degrees", quality.shareAbove30));
-  fieldData->AddArray(scalar("EdgeLengthCV", quality.edgeLengthCV));
-  fieldData->AddArray(scalar("HausdorffDistance", quality.hausdorff));
-  fieldData->AddArray(scalar("AreaChangePercent", quality.areaChangePercent));
-  fieldData->AddArray(scalar("NonManifoldEdges", static_cast<double>(quality.nonManifoldEdges)));
-  fieldData->AddArray(scalar("BoundaryEdges", static_cast<double>(quality.boundaryEdges)));
+  fieldData->AddArray(ibc::fieldScalar("TargetEdgeLength", options.targetEdgeLength));
+  fieldData->AddArray(ibc::fieldScalar("MinimumAngle", quality.minimumAngle));
+  fieldData->AddArray(ibc::fieldScalar("MeanMinimumAngle", quality.meanMinimumAngle));
+  fieldData->AddArray(ibc::fieldScalar("ShareAbove30Degrees", quality.shareAbove30));
+  fieldData->AddArray(ibc::fieldScalar("EdgeLengthCV", quality.edgeLengthCV));
+  fieldData->AddArray(ibc::fieldScalar("HausdorffDistance", quality.hausdorff));
+  fieldData->AddArray(ibc::fieldScalar("AreaChangePercent", quality.areaChangePercent));
+  fieldData->AddArray(
+    ibc::fieldScalar("NonManifoldEdges", static_cast<double>(quality.nonManifoldEdges)));
+  fieldData->AddArray(
+    ibc::fieldScalar("BoundaryEdges", static_cast<double>(quality.boundaryEdges)));
   this->UpdateProgress(1.0);
   return 1;
 }

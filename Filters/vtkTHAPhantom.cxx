@@ -2,6 +2,7 @@
 #include "vtkTHAPhantom.h"
 
 #include "ibcSMP.h"
+#include "ibcSurfaceArrays.h"
 #include "ibcTHAPhantomModel.h"
 
 #include <vtkCellArray.h>
@@ -25,26 +26,6 @@
 #include <cmath>
 
 vtkStandardNewMacro(vtkTHAPhantom);
-
-namespace
-{
-vtkSmartPointer<vtkDoubleArray> vectorArray(const char* name, const ibc::Vec3& value)
-{
-  auto array = vtkSmartPointer<vtkDoubleArray>::New();
-  array->SetName(name);
-  array->SetNumberOfComponents(3);
-  array->InsertNextTuple3(value.x, value.y, value.z);
-  return array;
-}
-
-vtkSmartPointer<vtkDoubleArray> scalarArray(const char* name, double value)
-{
-  auto array = vtkSmartPointer<vtkDoubleArray>::New();
-  array->SetName(name);
-  array->InsertNextValue(value);
-  return array;
-}
-}
 
 vtkTHAPhantom::vtkTHAPhantom()
   : OutputScalarType(VTK_SHORT)
@@ -275,13 +256,13 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
   output->GetPointData()->AddArray(originalIds);
 
   vtkFieldData* frame = output->GetFieldData();
-  frame->AddArray(vectorArray("StemTipPoint", model.tipPoint()));
-  frame->AddArray(vectorArray("StemAxisDirection", model.axisDirection()));
-  frame->AddArray(vectorArray("StemMedialDirection", model.medialDirection()));
-  frame->AddArray(vectorArray("StemAnteriorDirection", model.anteriorDirection()));
-  frame->AddArray(scalarArray("ResectionLevel", this->ResectionLevel));
-  frame->AddArray(scalarArray("TipZoneLength", this->TipZoneLength));
-  frame->AddArray(scalarArray("TruthDistance", this->TruthDistance));
+  frame->AddArray(ibc::fieldVector("StemTipPoint", model.tipPoint()));
+  frame->AddArray(ibc::fieldVector("StemAxisDirection", model.axisDirection()));
+  frame->AddArray(ibc::fieldVector("StemMedialDirection", model.medialDirection()));
+  frame->AddArray(ibc::fieldVector("StemAnteriorDirection", model.anteriorDirection()));
+  frame->AddArray(ibc::fieldScalar("ResectionLevel", this->ResectionLevel));
+  frame->AddArray(ibc::fieldScalar("TipZoneLength", this->TipZoneLength));
+  frame->AddArray(ibc::fieldScalar("TruthDistance", this->TruthDistance));
   this->UpdateProgress(1.0);
   return 1;
 }

@@ -5,7 +5,6 @@ Run by ctest with the system python3; starts pvpython and mpirun itself."""
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 
@@ -19,10 +18,7 @@ out = ibctest.output_dir("mpi-remesh-np%d" % args.np)
 shutil.rmtree(out)
 os.makedirs(out)
 stage = os.path.join(os.path.dirname(os.path.abspath(__file__)), "MPIRemeshStage.py")
-env = dict(os.environ)
-subprocess.run([env["IBC_PVPYTHON"], stage, "--name", "serial", "--out", out], check=True, env=env, timeout=600)
-subprocess.run([env["IBC_MPIRUN"], "--allow-run-as-root", "--oversubscribe", "-np", str(args.np), env["IBC_PVBATCH"],
-                stage, "--name", "parallel", "--out", out], check=True, env=env, timeout=600)
+ibctest.run_stages(stage, out, args.np, [["--name", "parallel"]])
 
 from vtkmodules.vtkFiltersCore import vtkFeatureEdges  # noqa: E402
 from vtkmodules.vtkIOXML import vtkXMLPolyDataReader  # noqa: E402

@@ -8,7 +8,6 @@ import csv
 import math
 import os
 import shutil
-import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 
@@ -25,12 +24,7 @@ out = ibctest.output_dir("mpi-zones-np%d" % args.np)
 shutil.rmtree(out)
 os.makedirs(out)
 stage = os.path.join(os.path.dirname(os.path.abspath(__file__)), "MPIZonesStage.py")
-env = dict(os.environ)
-subprocess.run([env["IBC_PVPYTHON"], stage, "--name", "serial", "--out", out], check=True, env=env, timeout=600)
-for distribute in (0, 1):
-    subprocess.run([env["IBC_MPIRUN"], "--allow-run-as-root", "--oversubscribe", "-np", str(args.np),
-                    env["IBC_PVBATCH"], stage, "--name", "parallel%d" % distribute, "--out", out,
-                    "--distribute", str(distribute)], check=True, env=env, timeout=600)
+ibctest.run_stages(stage, out, args.np, [["--name", "parallel%d" % d, "--distribute", str(d)] for d in (0, 1)])
 
 from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402
 from vtkmodules.vtkIOXML import vtkXMLPolyDataReader  # noqa: E402

@@ -132,27 +132,13 @@ checks.check(preset.GetArray("CorticalThreshold").GetValue(0) == 250 and
              "Pedicle" in preset.GetAbstractArray("ThresholdSource").GetValue(0), "presets set their thresholds")
 
 # --- Clear errors.
-class StderrCapture:
-    def __enter__(self):
-        import tempfile
-        self.file = tempfile.TemporaryFile(mode="w+")
-        self.saved = os.dup(2)
-        os.dup2(self.file.fileno(), 2)
-        return self
 
-    def __exit__(self, *args):
-        os.dup2(self.saved, 2)
-        os.close(self.saved)
-        self.file.seek(0)
-        self.text = self.file.read()
-
-
-with StderrCapture() as captured:
+with ibctest.StderrCapture() as captured:
     GruenZoneStats(Input=probe).UpdatePipeline()
 checks.check("Cortical Classify" in captured.text, "no TissueClass: the error says to run Cortical Classify")
 cylinder = Cylinder(Resolution=40, Height=120.0, Radius=6.0, Capping=1)
 sampled_cylinder = Calculator(Input=Triangulate(Input=cylinder), ResultArrayName="HU", Function="300")
-with StderrCapture() as captured:
+with ibctest.StderrCapture() as captured:
     GruenZoneStats(Input=CorticalClassify(Input=sampled_cylinder), UseAxisDirection=1,
                    AxisDirection=[0, 1, 0]).UpdatePipeline()
 checks.check("Medial Direction" in captured.text, "a cylinder has no neck: the error asks for Medial Direction")

@@ -16,19 +16,6 @@ ibctest.load_plugin(globals())
 checks = ibctest.Checker("TestImplantRemesh")
 
 
-class StderrCapture:
-    def __enter__(self):
-        self.file = tempfile.TemporaryFile(mode="w+")
-        self.saved = os.dup(2)
-        os.dup2(self.file.fileno(), 2)
-        return self
-
-    def __exit__(self, *args):
-        os.dup2(self.saved, 2)
-        os.close(self.saved)
-        self.file.seek(0)
-        self.text = self.file.read()
-
 
 phantom = THAPhantom(Spacing=[3.0, 3.0, 3.0])
 remeshed = ImplantRemesh(Input=OutputPort(phantom, 1), TargetEdgeLength=1.0)
@@ -87,14 +74,14 @@ fin_data.SetPolys(fin_cells)
 fin_clean = TrivialProducer()
 fin_clean.GetClientSideObject().SetOutput(fin_data)
 refused = ImplantRemesh(Input=fin_clean, TargetEdgeLength=1.0)
-with StderrCapture() as captured:
+with ibctest.StderrCapture() as captured:
     refused.UpdatePipeline()
 checks.check("non-manifold" in captured.text, "non-manifold input refused: %s" % [l for l in captured.text.splitlines() if "non-manifold" in l][:1])
 
 # A stem in metres is warned about.
 metres = Transform(Input=OutputPort(phantom, 1))
 metres.Transform.Scale = [0.001, 0.001, 0.001]
-with StderrCapture() as captured:
+with ibctest.StderrCapture() as captured:
     ImplantRemesh(Input=metres, TargetEdgeLength=0.001).UpdatePipeline()
 checks.check("metres" in captured.text, "a surface in metres is reported")
 checks.finish()

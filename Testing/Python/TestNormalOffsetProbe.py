@@ -42,22 +42,6 @@ def fetch_points(proxy):
     return data, vtk_to_numpy(data.GetPoints().GetData())
 
 
-class StderrCapture:
-    """Collects what VTK prints on stderr (its warnings) while a pipeline updates."""
-
-    def __enter__(self):
-        self.file = tempfile.TemporaryFile(mode="w+")
-        self.saved = os.dup(2)
-        os.dup2(self.file.fileno(), 2)
-        return self
-
-    def __exit__(self, *args):
-        os.dup2(self.saved, 2)
-        os.close(self.saved)
-        self.file.seek(0)
-        self.text = self.file.read()
-        self.file.close()
-
 
 rng = np.random.default_rng(5)
 
@@ -130,7 +114,7 @@ checks.check(np.all(np.isfinite(a)) and difference < 1e-6,
 # --- Points outside the volume: NaN, mask 0, a warning with the count.
 half_out = NormalOffsetProbe(Input=Sphere(Center=[-20.0, 30.0, 25.0], Radius=8.0), Source=ct,
                              Mode="Single Offset", Offset=1.0)
-with StderrCapture() as captured:
+with ibctest.StderrCapture() as captured:
     data = servermanager.Fetch(half_out)
 mask = vtk_to_numpy(data.GetPointData().GetArray("vtkValidPointMask"))
 hu = vtk_to_numpy(data.GetPointData().GetArray("HU"))
@@ -149,7 +133,7 @@ for name, transform, word in (("RAS", [-1, -1, 1], "RAS"), ("metres", [0.001, 0.
     moved = Transform(Input=Sphere(Center=[0.0, 30.0, 25.0], Radius=12.0))
     moved.Transform = "Transform"
     moved.Transform.Scale = transform
-    with StderrCapture() as captured:
+    with ibctest.StderrCapture() as captured:
         servermanager.Fetch(NormalOffsetProbe(Input=moved, Source=ct, Mode="Single Offset", Offset=1.0))
     checks.check(word in captured.text, "surface in %s: the warning says %s" % (name, word))
 
@@ -158,7 +142,7 @@ inward = Calculator(Input=Sphere(Center=[0.0, 30.0, 25.0], Radius=12.0))
 inward.ResultArrayName = "Normals"
 inward.Function = "-Normals"
 inward.ResultNormals = 1
-with StderrCapture() as captured:
+with ibctest.StderrCapture() as captured:
     servermanager.Fetch(NormalOffsetProbe(Input=inward, Source=ct, Mode="Single Offset", Offset=1.0))
 checks.check("inward" in captured.text, "inward normals are reported")
 recomputed = servermanager.Fetch(NormalOffsetProbe(Input=inward, Source=ct, Mode="Single Offset", RecomputeNormals=1))
@@ -204,12 +188,12 @@ checks.check(results["offset 0.0 mm"] < 0.5, "offset 0 (what Probe Volume with M
 # --- Bad input: an empty surface and a volume without arrays do not crash.
 nothing = ExtractSurface(Input=Clip(Input=sphere, ClipType="Scalar", Scalars=["POINTS", "Normals_X"], Value=10.0))
 empty = NormalOffsetProbe(Input=nothing, Source=ct)
-with StderrCapture() as captured:
+with ibctest.StderrCapture() as captured:
     empty.UpdatePipeline()
 checks.check("empty" in captured.text, "empty surface: a warning, no crash")
 bare = vtkImageData()
 bare.SetDimensions(5, 5, 5)
-with StderrCapture() as captured:
+with ibctest.StderrCapture() as captured:
     NormalOffsetProbe(Input=sphere, Source=producer(bare)).UpdatePipeline()
 checks.check("no point array" in captured.text, "volume without arrays: a clear error")
 

@@ -61,3 +61,33 @@ def image_array(image, name):
     """Point array of an image as a (z, y, x) numpy array."""
     dims = image.GetDimensions()
     return array(image, name).reshape(dims[2], dims[1], dims[0])
+
+
+class StderrCapture:
+    """Collects what VTK prints on stderr (its warnings and errors) inside a `with` block."""
+
+    def __enter__(self):
+        import tempfile
+        self.file = tempfile.TemporaryFile(mode="w+")
+        self.saved = os.dup(2)
+        os.dup2(self.file.fileno(), 2)
+        return self
+
+    def __exit__(self, *args):
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        self.file.seek(0)
+        self.text = self.file.read()
+        self.file.close()
+
+
+def run_stages(stage, out, ranks, parallel_runs):
+    """Runs a stage script serially with pvpython (--name serial) and under
+    `mpirun -np ranks pvbatch` once per entry of parallel_runs (extra arguments, with --name)."""
+    import subprocess
+    env = dict(os.environ)
+    subprocess.run([env["IBC_PVPYTHON"], stage, "--name", "serial", "--out", out], check=True, env=env, timeout=600)
+    for arguments in parallel_runs:
+        subprocess.run([env["IBC_MPIRUN"], "--allow-run-as-root", "--oversubscribe", "-np", str(ranks),
+                        env["IBC_PVBATCH"], stage, "--out", out] + list(arguments),
+                       check=True, env=env, timeout=600)
