@@ -2,6 +2,7 @@
 #include "ibcRemesh.h"
 
 #include <OpenMesh/Core/Mesh/TriMesh_ArrayKernelT.hh>
+#include <vtkSMPTools.h>
 
 #include <algorithm>
 #include <array>
@@ -763,34 +764,42 @@ private:
   void projectToInput()
   {
     const double reach = 4.0 * this->Opts.targetEdgeLength;
+    const double near = 0.3 * this->Opts.targetEdgeLength;
+    const auto count = static_cast<vtkIdType>(this->M.n_vertices());
+    // The queries are independent reads of the trees: threaded, written back afterwards.
+    std::vector<OpenMesh::Vec3d> projected(static_cast<std::size_t>(count));
+    vtkSMPTools::For(0,
+      count,
+      [&](vtkIdType begin, vtkIdType end)
+      {
+        for (vtkIdType i = begin; i < end; ++i)
+        {
+          const Mesh::VertexHandle v(static_cast<int>(i));
+          projected[i] = this->M.point(v);
+          if (this->locked(v))
+          {
+            continue;
+          }
+          const Vec3 p = toVec(this->M.point(v));
+          Vec3 q;
+          double distance;
+          // Relaxation moves vertices a fraction of an edge off the surface: a tight first
+          // search radius lets the tree prune almost everything.
+          const bool onLine =
+            this->M.property(this->Feature, v) == OnFeatureLine && !this->Lines.empty();
+          const bool found = onLine ? (this->Lines.closest(p, near, q, distance) ||
+                                        this->Lines.closest(p, reach, q, distance))
+                                    : (this->Surface.closest(p, near, q, distance) ||
+                                        this->Surface.closest(p, reach, q, distance));
+          if (found)
+          {
+            projected[i] = toOM(q);
+          }
+        }
+      });
     for (auto v : this->M.vertices())
     {
-      if (this->locked(v))
-      {
-        continue;
-      }
-      const Vec3 p = toVec(this->M.point(v));
-      Vec3 q;
-      double distance;
-      const bool onLine =
-        this->M.property(this->Feature, v) == OnFeatureLine && !this->Lines.empty();
-      // Relaxation moves vertices a fraction of an edge off the surface: a tight first search
-      // radius lets the tree prune almost everything.
-      bool found = false;
-      if (onLine)
-      {
-        found = this->Lines.closest(p, 0.3 * this->Opts.targetEdgeLength, q, distance) ||
-          this->Lines.closest(p, reach, q, distance);
-      }
-      else
-      {
-        found = this->Surface.closest(p, 0.3 * this->Opts.targetEdgeLength, q, distance) ||
-          this->Surface.closest(p, reach, q, distance);
-      }
-      if (found)
-      {
-        this->M.set_point(v, toOM(q));
-      }
+      this->M.set_point(v, projected[v.idx()]);
     }
     this->M.update_face_normals();
   }

@@ -4,6 +4,7 @@
 #include "ibcCollective.h"
 #include "ibcNormalProbe.h"
 #include "ibcRemesh.h"
+#include "ibcSMP.h"
 #include "ibcSurfaceArrays.h"
 
 #include <vtkCellArray.h>
@@ -29,6 +30,7 @@ namespace remesh = ibc::remesh;
 
 vtkImplantRemesh::vtkImplantRemesh()
 {
+  ibc::useThreadedBackend();
   this->SetController(vtkMultiProcessController::GetGlobalController());
 }
 

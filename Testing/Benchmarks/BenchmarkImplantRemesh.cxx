@@ -4,6 +4,7 @@
 //
 //   build/bin/ibcBenchmarkImplantRemesh [chord tolerance, default 0.00035 mm]
 #include "ibcRemesh.h"
+#include "ibcSMP.h"
 #include "ibcTHAPhantomModel.h"
 
 #include <chrono>
@@ -49,6 +50,7 @@ void report(const char* what,
 
 int main(int argc, char* argv[])
 {
+  useThreadedBackend();
   phantom::Parameters p;
   p.chordTolerance = argc > 1 ? std::atof(argv[1]) : 0.00035;
   const phantom::Surface stem = phantom::PhantomModel(p).generateSurface();
