@@ -110,6 +110,15 @@ if not args.no_images:
         text_display.Justification = "Left"
         text_display.FontSize = 11
         text_display.WindowLocation = "Upper Right Corner"
+        def snapshot(colours, file_name):
+            """Saves the view with a legend (black on white) for the colours shown."""
+            display.SetScalarBarVisibility(view, True)
+            bar = GetScalarBar(colours, view)
+            bar.TitleColor = bar.LabelColor = [0, 0, 0]
+            SaveScreenshot(os.path.join(args.output, file_name), view, ImageResolution=[700, 900])
+            images.append(file_name)
+            display.SetScalarBarVisibility(view, False)
+
         for name, direction in (("ap", anterior), ("lateral", -medial)):
             view.CameraFocalPoint = list(center)
             view.CameraPosition = list(center + 400 * direction)
@@ -119,14 +128,8 @@ if not args.no_images:
             lut = GetColorTransferFunction("HU")
             lut.ApplyPreset("Jet", True)
             lut.RescaleTransferFunction(-100.0, 1500.0)
-            display.SetScalarBarVisibility(view, True)
-            bar = GetScalarBar(lut, view)
-            bar.TitleColor = bar.LabelColor = [0, 0, 0]
             Hide(text, view)
-            path = os.path.join(args.output, "heatmap_%s.png" % name)
-            SaveScreenshot(path, view, ImageResolution=[700, 900])
-            images.append(os.path.basename(path))
-            display.SetScalarBarVisibility(view, False)
+            snapshot(lut, "heatmap_%s.png" % name)
             ColorBy(display, ("POINTS", "GruenZone"))
             zone_lut = GetColorTransferFunction("GruenZone")
             zone_lut.InterpretValuesAsCategories = 1
@@ -137,14 +140,8 @@ if not args.no_images:
                        (1.0, 0.6, 0.59), (0.58, 0.4, 0.74), (0.77, 0.69, 0.84), (0.55, 0.34, 0.29),
                        (0.77, 0.61, 0.58), (0.89, 0.47, 0.76), (0.74, 0.74, 0.13)]
             zone_lut.IndexedColors = [c for colour in palette for c in colour]
-            display.SetScalarBarVisibility(view, True)
-            bar = GetScalarBar(zone_lut, view)
-            bar.TitleColor = bar.LabelColor = [0, 0, 0]
             Show(text, view)
-            path = os.path.join(args.output, "zones_%s.png" % name)
-            SaveScreenshot(path, view, ImageResolution=[700, 900])
-            images.append(os.path.basename(path))
-            display.SetScalarBarVisibility(view, False)
+            snapshot(zone_lut, "zones_%s.png" % name)
     except Exception as error:  # no display: the numbers are still complete
         print("Pictures skipped (%s); run under xvfb-run to get them." % error)
 

@@ -2,6 +2,7 @@
 // Unit tests of the normal-probe algorithms, without the pipeline.
 #include "ibcNormalProbe.h"
 #include "ibcSMP.h"
+#include "ibcTestShapes.h"
 
 #include <vtkType.h>
 
@@ -206,26 +207,8 @@ TEST(Profiles, AutomaticModeFindsTheTissueBehindABloomingEdge)
 TEST(Normals, AngleWeightedAndOriented)
 {
   // A unit cube, each face split into two triangles, all wound outward.
-  const std::vector<Vec3> points{ { 0, 0, 0 },
-    { 1, 0, 0 },
-    { 1, 1, 0 },
-    { 0, 1, 0 },
-    { 0, 0, 1 },
-    { 1, 0, 1 },
-    { 1, 1, 1 },
-    { 0, 1, 1 } };
-  const std::vector<std::array<std::int64_t, 3>> triangles{ { 0, 2, 1 },
-    { 0, 3, 2 },
-    { 4, 5, 6 },
-    { 4, 6, 7 },
-    { 0, 1, 5 },
-    { 0, 5, 4 },
-    { 1, 2, 6 },
-    { 1, 6, 5 },
-    { 2, 3, 7 },
-    { 2, 7, 6 },
-    { 3, 0, 4 },
-    { 3, 4, 7 } };
+  const std::vector<Vec3> points = test::cubePoints(1.0);
+  const std::vector<std::array<std::int64_t, 3>> triangles = test::cubeTriangles();
   EXPECT_NEAR(signedVolume(points, triangles, { 0.5, 0.5, 0.5 }), 1.0, 1e-12);
   EXPECT_NEAR(signedVolume(points, triangles, { 7, -3, 2 }), 1.0, 1e-12);
   std::vector<Vec3> sums;
@@ -253,29 +236,9 @@ TEST(Normals, OrientationIsMadeConsistentAndOpenEdgesFound)
     { 2, 6, 7 },
     { 3, 0, 4 },
     { 3, 4, 7 } };
-  const std::vector<Vec3> points{ { 0, 0, 0 },
-    { 1, 0, 0 },
-    { 1, 1, 0 },
-    { 0, 1, 0 },
-    { 0, 0, 1 },
-    { 1, 0, 1 },
-    { 1, 1, 1 },
-    { 0, 1, 1 } };
+  const std::vector<Vec3> points = test::cubePoints(1.0);
   orientConsistently(8, triangles);
-  // Consistent: every directed edge appears once and its reverse once.
-  std::map<std::pair<std::int64_t, std::int64_t>, int> directed;
-  for (const Triangle& t : triangles)
-  {
-    for (int e = 0; e < 3; ++e)
-    {
-      ++directed[{ t[e], t[(e + 1) % 3] }];
-    }
-  }
-  for (const auto& [edge, count] : directed)
-  {
-    EXPECT_EQ(count, 1);
-    EXPECT_EQ(directed.count({ edge.second, edge.first }), 1u);
-  }
+  EXPECT_TRUE(test::closedAndConsistent(triangles)); // every directed edge once, reversed once
   EXPECT_NEAR(std::abs(signedVolume(points, triangles, { 0.5, 0.5, 0.5 })), 1.0, 1e-12);
   // Closed: no open edge. Without the top face: its four corners are on open edges.
   const std::vector<char> closed = openEdgeVertices(8, triangles);

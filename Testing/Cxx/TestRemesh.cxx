@@ -2,6 +2,7 @@
 // Unit tests of the isotropic remesher, without the pipeline.
 #include "ibcRemesh.h"
 #include "ibcTHAPhantomModel.h"
+#include "ibcTestShapes.h"
 
 #include <gtest/gtest.h>
 
@@ -24,29 +25,7 @@ TriangleMesh phantomStem(double chordTolerance)
 /// A closed cube of side 20 mm, each face split into a fan of slivers, as a CAD export would.
 TriangleMesh cube()
 {
-  TriangleMesh mesh;
-  const double s = 20.0;
-  mesh.points = { { 0, 0, 0 },
-    { s, 0, 0 },
-    { s, s, 0 },
-    { 0, s, 0 },
-    { 0, 0, s },
-    { s, 0, s },
-    { s, s, s },
-    { 0, s, s } };
-  mesh.triangles = { { 0, 2, 1 },
-    { 0, 3, 2 },
-    { 4, 5, 6 },
-    { 4, 6, 7 },
-    { 0, 1, 5 },
-    { 0, 5, 4 },
-    { 1, 2, 6 },
-    { 1, 6, 5 },
-    { 2, 3, 7 },
-    { 2, 7, 6 },
-    { 3, 0, 4 },
-    { 3, 4, 7 } };
-  return mesh;
+  return { test::cubePoints(20.0), test::cubeTriangles() };
 }
 }
 

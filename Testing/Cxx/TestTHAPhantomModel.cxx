@@ -2,6 +2,7 @@
 // Unit tests of the THA phantom's algorithms, without the pipeline.
 #include "ibcSMP.h"
 #include "ibcTHAPhantomModel.h"
+#include "ibcTestShapes.h"
 
 #include <gtest/gtest.h>
 
@@ -130,19 +131,7 @@ TEST(PhantomSurface, IsClosedManifoldAndOutward)
   const Surface surface = model.generateSurface();
   ASSERT_GT(surface.triangles.size(), 1000u);
   // Every directed edge once, and its reverse once: closed, manifold, consistently oriented.
-  std::map<std::pair<std::int64_t, std::int64_t>, int> directedEdges;
-  for (const auto& triangle : surface.triangles)
-  {
-    for (int e = 0; e < 3; ++e)
-    {
-      ++directedEdges[{ triangle[e], triangle[(e + 1) % 3] }];
-    }
-  }
-  for (const auto& [edge, count] : directedEdges)
-  {
-    ASSERT_EQ(count, 1);
-    ASSERT_EQ(directedEdges.count({ edge.second, edge.first }), 1u);
-  }
+  EXPECT_TRUE(test::closedAndConsistent(surface.triangles));
   // Volume against Steiner's formula for a planar region swept by a ball of radius r:
   // V = 2 r A + (pi / 2) r^2 L + (4 / 3) pi r^3.
   double volume = 0.0;
