@@ -6,6 +6,7 @@
 #include <vtkDoubleArray.h>
 #include <vtkNew.h>
 #include <vtkPolyData.h>
+#include <vtkStringArray.h>
 #include <vtkTriangleFilter.h>
 
 namespace ibc
@@ -93,6 +94,14 @@ vtkSmartPointer<vtkDoubleArray> fieldVector(const char* name, const Vec3& value)
   array->SetName(name);
   array->SetNumberOfComponents(3);
   array->InsertNextTuple3(value.x, value.y, value.z);
+  return array;
+}
+
+vtkSmartPointer<vtkStringArray> fieldString(const char* name, const std::string& value)
+{
+  auto array = vtkSmartPointer<vtkStringArray>::New();
+  array->SetName(name);
+  array->InsertNextValue(value);
   return array;
 }
 }

@@ -7,12 +7,14 @@
 #include "ibcNormalProbe.h"                  // Triangle
 #include "ibcVector.h"
 
+#include <string>
 #include <vector>
 
 #include <vtkSmartPointer.h>
 
 class vtkDataArray;
 class vtkDoubleArray;
+class vtkStringArray;
 class vtkPolyData;
 
 namespace ibc
@@ -34,6 +36,8 @@ IMPLANTBONECONTACTFILTERS_EXPORT vtkSmartPointer<vtkDoubleArray> fieldScalar(con
   double value);
 IMPLANTBONECONTACTFILTERS_EXPORT vtkSmartPointer<vtkDoubleArray> fieldVector(const char* name,
   const Vec3& value);
+IMPLANTBONECONTACTFILTERS_EXPORT vtkSmartPointer<vtkStringArray> fieldString(const char* name,
+  const std::string& value);
 }
 
 #endif

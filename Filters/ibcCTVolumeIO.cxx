@@ -1,0 +1,773 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "ibcCTVolumeIO.h"
+
+#include "itkGDCMImageIO.h"
+#include "itkImageIOBase.h"
+#include "itkMetaImageIO.h"
+#include "itkNiftiImageIO.h"
+#include "itkNrrdImageIO.h"
+
+#include "gdcmDirectory.h"
+#include "gdcmScanner.h"
+#include "gdcmTrace.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace ibc
+{
+namespace ct
+{
+namespace
+{
+
+std::string lowercase(std::string text)
+{
+  std::transform(text.begin(), text.end(), text.begin(),
+    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+bool endsWith(const std::string& text, const std::string& suffix)
+{
+  return text.size() >= suffix.size() &&
+    text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool isDirectory(const std::string& path)
+{
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+bool exists(const std::string& path)
+{
+  struct stat info;
+  return stat(path.c_str(), &info) == 0;
+}
+
+std::string parentFolder(const std::string& path)
+{
+  const std::size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
+std::string trimmed(const char* value)
+{
+  std::string text = value ? value : "";
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  const std::size_t last = text.find_last_not_of(" \t\r\n");
+  return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+}
+
+/// DICOM multi-valued decimal strings ("a\b\c").
+std::vector<double> decimals(const char* value)
+{
+  std::vector<double> numbers;
+  std::stringstream stream(trimmed(value));
+  std::string item;
+  while (std::getline(stream, item, '\\'))
+  {
+    try
+    {
+      numbers.push_back(std::stod(item));
+    }
+    catch (...)
+    {
+      return {};
+    }
+  }
+  return numbers;
+}
+
+double decimalOr(const char* value, double fallback)
+{
+  const std::vector<double> numbers = decimals(value);
+  return numbers.empty() ? fallback : numbers[0];
+}
+
+bool componentNeedsFloat(itk::IOComponentEnum type)
+{
+  using C = itk::IOComponentEnum;
+  return !(type == C::CHAR || type == C::UCHAR || type == C::SHORT);
+}
+
+itk::ImageIOBase::Pointer makeImageIO(FileFormat format)
+{
+  switch (format)
+  {
+    case FileFormat::Nrrd:
+      return itk::NrrdImageIO::New().GetPointer();
+    case FileFormat::Nifti:
+      return itk::NiftiImageIO::New().GetPointer();
+    case FileFormat::MetaImage:
+      return itk::MetaImageIO::New().GetPointer();
+    case FileFormat::DicomFile:
+    case FileFormat::DicomSeries:
+      return itk::GDCMImageIO::New().GetPointer();
+    default:
+      return nullptr;
+  }
+}
+
+/// Copies a box out of a decoded buffer of any ITK component type into `out`, converting.
+/// `source` has dimensions sourceSize (x fastest); the box starts at sourceStart and has
+/// boxSize; `out` is written with the row stride of the box.
+template <typename In, typename Out>
+void copyBox(const In* source, const int sourceSize[3], const int sourceStart[3],
+  const int boxSize[3], Out* out)
+{
+  for (int k = 0; k < boxSize[2]; ++k)
+  {
+    for (int j = 0; j < boxSize[1]; ++j)
+    {
+      const std::size_t from = (static_cast<std::size_t>(sourceStart[2] + k) * sourceSize[1] +
+                                 static_cast<std::size_t>(sourceStart[1] + j)) *
+          sourceSize[0] +
+        static_cast<std::size_t>(sourceStart[0]);
+      Out* row = out + (static_cast<std::size_t>(k) * boxSize[1] + j) * boxSize[0];
+      for (int i = 0; i < boxSize[0]; ++i)
+      {
+        row[i] = static_cast<Out>(source[from + i]);
+      }
+    }
+  }
+}
+
+template <typename Out>
+bool copyBoxAnyType(itk::IOComponentEnum type, const void* source, const int sourceSize[3],
+  const int sourceStart[3], const int boxSize[3], Out* out)
+{
+  using C = itk::IOComponentEnum;
+  switch (type)
+  {
+    case C::UCHAR:
+      copyBox(static_cast<const unsigned char*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::CHAR:
+      copyBox(static_cast<const signed char*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::USHORT:
+      copyBox(static_cast<const unsigned short*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::SHORT:
+      copyBox(static_cast<const short*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::UINT:
+      copyBox(static_cast<const unsigned int*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::INT:
+      copyBox(static_cast<const int*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::ULONG:
+      copyBox(static_cast<const unsigned long*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::LONG:
+      copyBox(static_cast<const long*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::ULONGLONG:
+      copyBox(
+        static_cast<const unsigned long long*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::LONGLONG:
+      copyBox(static_cast<const long long*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::FLOAT:
+      copyBox(static_cast<const float*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    case C::DOUBLE:
+      copyBox(static_cast<const double*>(source), sourceSize, sourceStart, boxSize, out);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// Reads the image information of `path`; ITK exceptions become an error message.
+bool readInformation(itk::ImageIOBase* io, const std::string& path, std::string& error)
+{
+  try
+  {
+    io->SetFileName(path);
+    io->ReadImageInformation();
+  }
+  catch (const itk::ExceptionObject& exception)
+  {
+    error = "cannot read the header of '" + path + "': " + exception.GetDescription();
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+FileFormat formatOf(const std::string& path)
+{
+  if (isDirectory(path))
+  {
+    return FileFormat::DicomSeries;
+  }
+  const std::string name = lowercase(path);
+  if (endsWith(name, ".nrrd") || endsWith(name, ".nhdr"))
+  {
+    return FileFormat::Nrrd;
+  }
+  if (endsWith(name, ".nii") || endsWith(name, ".nii.gz") || endsWith(name, ".hdr") ||
+    endsWith(name, ".img") || endsWith(name, ".img.gz"))
+  {
+    return FileFormat::Nifti;
+  }
+  if (endsWith(name, ".mha") || endsWith(name, ".mhd"))
+  {
+    return FileFormat::MetaImage;
+  }
+  // DICOM files often have no extension at all: anything else is tried as DICOM.
+  return FileFormat::DicomSeries;
+}
+
+const char* formatName(FileFormat format)
+{
+  switch (format)
+  {
+    case FileFormat::DicomSeries:
+      return "DICOM series";
+    case FileFormat::DicomFile:
+      return "DICOM multi-frame file";
+    case FileFormat::Nrrd:
+      return "NRRD";
+    case FileFormat::Nifti:
+      return "NIfTI";
+    case FileFormat::MetaImage:
+      return "MetaImage";
+    default:
+      return "unknown";
+  }
+}
+
+Vec3 Geometry::axis(int column) const
+{
+  return { this->direction[column], this->direction[3 + column], this->direction[6 + column] };
+}
+
+Vec3 Geometry::physicalPoint(double i, double j, double k) const
+{
+  return this->origin + (i * this->spacing.x) * this->axis(0) +
+    (j * this->spacing.y) * this->axis(1) + (k * this->spacing.z) * this->axis(2);
+}
+
+Geometry flipLPSRAS(const Geometry& geometry)
+{
+  Geometry flipped = geometry;
+  flipped.origin.x = -geometry.origin.x;
+  flipped.origin.y = -geometry.origin.y;
+  for (int column = 0; column < 3; ++column)
+  {
+    flipped.direction[column] = -geometry.direction[column];
+    flipped.direction[3 + column] = -geometry.direction[3 + column];
+  }
+  return flipped;
+}
+
+std::vector<DicomSeries> scanDicomFolder(const std::string& folder, std::string& error)
+{
+  // GDCM prints warnings for every odd header; the reader reports what matters itself.
+  gdcm::Trace::WarningOff();
+
+  gdcm::Directory directory;
+  directory.Load(folder, false);
+  const gdcm::Directory::FilenamesType& files = directory.GetFilenames();
+  if (files.empty())
+  {
+    error = "the folder '" + folder + "' holds no files";
+    return {};
+  }
+
+  const gdcm::Tag seriesUidTag(0x0020, 0x000e);
+  const gdcm::Tag descriptionTag(0x0008, 0x103e);
+  const gdcm::Tag positionTag(0x0020, 0x0032);
+  const gdcm::Tag orientationTag(0x0020, 0x0037);
+  const gdcm::Tag rowsTag(0x0028, 0x0010);
+  const gdcm::Tag columnsTag(0x0028, 0x0011);
+  gdcm::Scanner scanner;
+  for (const gdcm::Tag& tag :
+    { seriesUidTag, descriptionTag, positionTag, orientationTag, rowsTag, columnsTag })
+  {
+    scanner.AddTag(tag);
+  }
+  if (!scanner.Scan(files))
+  {
+    error = "scanning the folder '" + folder + "' for DICOM files failed";
+    return {};
+  }
+
+  struct Slice
+  {
+    std::string file;
+    Vec3 position;
+  };
+  struct Group
+  {
+    std::string uid;
+    std::string description;
+    Vec3 normal;
+    std::vector<Slice> slices;
+  };
+  std::map<std::string, Group> groups;
+  for (const std::string& file : files)
+  {
+    if (!scanner.IsKey(file.c_str()))
+    {
+      continue; // not DICOM
+    }
+    const std::string uid = trimmed(scanner.GetValue(file.c_str(), seriesUidTag));
+    const std::vector<double> position = decimals(scanner.GetValue(file.c_str(), positionTag));
+    const std::vector<double> orientation =
+      decimals(scanner.GetValue(file.c_str(), orientationTag));
+    const std::string rows = trimmed(scanner.GetValue(file.c_str(), rowsTag));
+    const std::string columns = trimmed(scanner.GetValue(file.c_str(), columnsTag));
+    if (uid.empty() || position.size() != 3 || orientation.size() != 6 || rows.empty())
+    {
+      continue; // not an image slice with a position (DICOMDIR, report, ...)
+    }
+    const Vec3 rowDirection = normalized(Vec3{ orientation[0], orientation[1], orientation[2] });
+    const Vec3 columnDirection =
+      normalized(Vec3{ orientation[3], orientation[4], orientation[5] });
+    // Slices of one series with another orientation or matrix (a localizer stored in the
+    // series) cannot be stacked with the rest: they form their own group.
+    std::ostringstream key;
+    key.precision(3);
+    key << std::fixed << uid << '|' << rows << 'x' << columns;
+    for (double cosine : orientation)
+    {
+      key << '|' << (std::abs(cosine) < 5e-4 ? 0.0 : cosine);
+    }
+    Group& group = groups[key.str()];
+    group.uid = uid;
+    group.description = trimmed(scanner.GetValue(file.c_str(), descriptionTag));
+    group.normal = normalized(cross(rowDirection, columnDirection));
+    group.slices.push_back({ file, Vec3{ position[0], position[1], position[2] } });
+  }
+  if (groups.empty())
+  {
+    error = "no DICOM image slices with a position and orientation in '" + folder + "'";
+    return {};
+  }
+
+  std::map<std::string, int> partsOfUid;
+  for (const auto& entry : groups)
+  {
+    ++partsOfUid[entry.second.uid];
+  }
+  std::map<std::string, int> partNumber;
+  std::vector<DicomSeries> series;
+  for (auto& entry : groups)
+  {
+    Group& group = entry.second;
+    std::sort(group.slices.begin(), group.slices.end(),
+      [&group](const Slice& a, const Slice& b) {
+        const double offsetA = dot(a.position, group.normal);
+        const double offsetB = dot(b.position, group.normal);
+        return offsetA != offsetB ? offsetA < offsetB : a.file < b.file;
+      });
+    DicomSeries found;
+    found.uid = group.uid;
+    found.description = group.description;
+    for (const Slice& slice : group.slices)
+    {
+      found.files.push_back(slice.file);
+      found.sliceOffsets.push_back(dot(slice.position, group.normal));
+    }
+    std::ostringstream label;
+    label << (group.description.empty() ? std::string("Series") : group.description);
+    if (partsOfUid[group.uid] > 1)
+    {
+      label << " part " << ++partNumber[group.uid];
+    }
+    label << " (" << found.files.size() << (found.files.size() == 1 ? " slice) " : " slices) ")
+          << group.uid;
+    found.label = label.str();
+    series.push_back(std::move(found));
+  }
+  std::stable_sort(series.begin(), series.end(),
+    [](const DicomSeries& a, const DicomSeries& b) { return a.files.size() > b.files.size(); });
+  return series;
+}
+
+bool VolumeFile::open(const std::string& path, const std::string& series, std::string& error)
+{
+  *this = VolumeFile();
+  this->Path = path;
+  if (path.empty())
+  {
+    error = "no file name given";
+    return false;
+  }
+  if (!exists(path))
+  {
+    error = "'" + path + "' does not exist";
+    return false;
+  }
+  const FileFormat format = formatOf(path);
+  if (format == FileFormat::DicomSeries)
+  {
+    return this->openDicomSeries(isDirectory(path) ? path : parentFolder(path), series, error);
+  }
+  return this->openFile(path, format, error);
+}
+
+bool VolumeFile::openFile(const std::string& path, FileFormat format, std::string& error)
+{
+  itk::ImageIOBase::Pointer io = makeImageIO(format);
+  if (!readInformation(io, path, error))
+  {
+    return false;
+  }
+  const unsigned int dimensions = io->GetNumberOfDimensions();
+  if (dimensions < 2 || dimensions > 4 || (dimensions == 4 && io->GetDimensions(3) != 1))
+  {
+    error = "'" + path + "' is a " + std::to_string(dimensions) +
+      "-dimensional image; a CT volume has 3 dimensions";
+    return false;
+  }
+  if (io->GetNumberOfComponents() != 1)
+  {
+    error = "'" + path + "' has " + std::to_string(io->GetNumberOfComponents()) +
+      " values per voxel; a CT volume has one (HU)";
+    return false;
+  }
+  Geometry& geometry = this->ImageGeometry;
+  const unsigned int used = std::min(dimensions, 3u);
+  double spacing[3] = { 1.0, 1.0, 1.0 };
+  double origin[3] = { 0.0, 0.0, 0.0 };
+  geometry.direction = { { 1, 0, 0, 0, 1, 0, 0, 0, 1 } };
+  for (unsigned int axis = 0; axis < used; ++axis)
+  {
+    geometry.dimensions[axis] = static_cast<int>(io->GetDimensions(axis));
+    spacing[axis] = io->GetSpacing(axis);
+    origin[axis] = io->GetOrigin(axis);
+    const std::vector<double> column = io->GetDirection(axis);
+    for (unsigned int row = 0; row < used && row < column.size(); ++row)
+    {
+      geometry.direction[3 * row + axis] = column[row];
+    }
+  }
+  if (used == 2)
+  {
+    geometry.dimensions[2] = 1;
+  }
+  geometry.spacing = { spacing[0], spacing[1], spacing[2] };
+  geometry.origin = { origin[0], origin[1], origin[2] };
+  if (spacing[0] <= 0.0 || spacing[1] <= 0.0 || spacing[2] <= 0.0)
+  {
+    error = "'" + path + "' has a non-positive voxel spacing";
+    return false;
+  }
+  this->Format = format;
+  this->FloatValues = componentNeedsFloat(io->GetComponentType());
+  // MetaImage reads a region of an uncompressed raw file directly; the other formats decode
+  // the whole file (ITK 5.2 NRRD and NIfTI have no streamed reading).
+  this->Streams = format == FileFormat::MetaImage && io->CanStreamRead();
+  return true;
+}
+
+bool VolumeFile::openDicomSeries(
+  const std::string& folder, const std::string& wanted, std::string& error)
+{
+  std::vector<DicomSeries> found = scanDicomFolder(folder, error);
+  if (found.empty())
+  {
+    return false;
+  }
+  int selected = 0;
+  if (!wanted.empty())
+  {
+    selected = -1;
+    for (std::size_t index = 0; index < found.size(); ++index)
+    {
+      if (found[index].uid == wanted || found[index].label == wanted)
+      {
+        selected = static_cast<int>(index);
+        break;
+      }
+    }
+    if (selected < 0)
+    {
+      error = "no series '" + wanted + "' in '" + folder + "'; it holds:";
+      for (const DicomSeries& series : found)
+      {
+        error += " [" + series.label + "]";
+      }
+      return false;
+    }
+  }
+  else if (found.size() > 1)
+  {
+    std::string others;
+    for (std::size_t index = 1; index < found.size(); ++index)
+    {
+      others += " [" + found[index].label + "]";
+    }
+    this->Warnings.push_back("the folder holds " + std::to_string(found.size()) +
+      " series; reading the largest, [" + found[0].label +
+      "]. Choose another with Series:" + others);
+  }
+  this->Series = std::move(found);
+  this->SelectedSeries = selected;
+  const DicomSeries& series = this->Series[selected];
+
+  // In-plane geometry and the value type from the first slice's header.
+  itk::GDCMImageIO::Pointer io = itk::GDCMImageIO::New();
+  if (!readInformation(io, series.files.front(), error))
+  {
+    return false;
+  }
+  if (io->GetNumberOfComponents() != 1)
+  {
+    error = "series [" + series.label + "] is not greyscale; a CT has one value per voxel";
+    return false;
+  }
+  if (series.files.size() == 1 && io->GetNumberOfDimensions() == 3 && io->GetDimensions(2) > 1)
+  {
+    // One multi-frame file: ITK reads it as a volume.
+    return this->openFile(series.files.front(), FileFormat::DicomFile, error);
+  }
+
+  Geometry& geometry = this->ImageGeometry;
+  const int slices = static_cast<int>(series.files.size());
+  geometry.dimensions = { { static_cast<int>(io->GetDimensions(0)),
+    static_cast<int>(io->GetDimensions(1)), slices } };
+  Vec3 axes[2];
+  for (int axis = 0; axis < 2; ++axis)
+  {
+    const std::vector<double> column = io->GetDirection(axis);
+    axes[axis] = normalized(Vec3{ column[0], column[1], column.size() > 2 ? column[2] : 0.0 });
+  }
+  const Vec3 normal = normalized(cross(axes[0], axes[1]));
+  geometry.origin = { io->GetOrigin(0), io->GetOrigin(1), io->GetOrigin(2) };
+  geometry.spacing = { io->GetSpacing(0), io->GetSpacing(1), 1.0 };
+  Vec3 sliceAxis = normal;
+  if (slices > 1)
+  {
+    const std::vector<double>& offsets = series.sliceOffsets;
+    const double span = offsets.back() - offsets.front();
+    const double step = span / (slices - 1);
+    double smallestGap = std::numeric_limits<double>::max();
+    double largestGap = 0.0;
+    for (int k = 1; k < slices; ++k)
+    {
+      smallestGap = std::min(smallestGap, offsets[k] - offsets[k - 1]);
+      largestGap = std::max(largestGap, offsets[k] - offsets[k - 1]);
+    }
+    if (smallestGap < 1e-3)
+    {
+      error = "two slices of series [" + series.label +
+        "] lie at the same position: the series mixes acquisitions (or holds duplicates); "
+        "split the folder";
+      return false;
+    }
+    if (largestGap - smallestGap > 0.01 * step + 1e-3)
+    {
+      std::ostringstream message;
+      message << "slices of series [" << series.label << "] are unevenly spaced (gaps from "
+              << smallestGap << " to " << largestGap << " mm); the volume uses the mean, "
+              << step << " mm, so positions between the gaps are off by up to "
+              << (largestGap - smallestGap) * (slices - 1) / 2.0 << " mm";
+      this->Warnings.push_back(message.str());
+    }
+    geometry.spacing.z = step;
+
+    // The slice positions themselves define the third axis, so a gantry-tilted series keeps
+    // every voxel where the scanner put it (the grid is then sheared).
+    itk::GDCMImageIO::Pointer lastIO = itk::GDCMImageIO::New();
+    if (!readInformation(lastIO, series.files.back(), error))
+    {
+      return false;
+    }
+    const Vec3 first = geometry.origin;
+    const Vec3 last{ lastIO->GetOrigin(0), lastIO->GetOrigin(1), lastIO->GetOrigin(2) };
+    const Vec3 stepVector = (1.0 / (slices - 1)) * (last - first);
+    const double stepLength = length(stepVector);
+    const double tilt = std::acos(std::min(1.0, std::abs(dot(stepVector, normal)) / stepLength));
+    if (tilt > 1e-4)
+    {
+      std::ostringstream message;
+      message << "series [" << series.label << "] is gantry tilted ("
+              << tilt * 180.0 / 3.14159265358979 << " degrees): the voxel grid is sheared "
+              << "to keep every slice where the scanner put it";
+      this->Warnings.push_back(message.str());
+      sliceAxis = (1.0 / stepLength) * stepVector;
+      geometry.spacing.z = stepLength;
+    }
+  }
+  const Vec3 columns[3] = { axes[0], axes[1], sliceAxis };
+  for (int column = 0; column < 3; ++column)
+  {
+    geometry.direction[column] = columns[column].x;
+    geometry.direction[3 + column] = columns[column].y;
+    geometry.direction[6 + column] = columns[column].z;
+  }
+
+  // HU type: ITK reports the type after its rescale (int16 when the stored range maps into
+  // int16 with integer slope and intercept, otherwise wider or floating point).
+  const double slope = io->GetRescaleSlope();
+  const double intercept = io->GetRescaleIntercept();
+  bool needsFloat = componentNeedsFloat(io->GetComponentType());
+  // Other slices may carry other rescale values (legal in DICOM): check them all.
+  if (!needsFloat)
+  {
+    gdcm::Scanner rescaleScanner;
+    const gdcm::Tag interceptTag(0x0028, 0x1052);
+    const gdcm::Tag slopeTag(0x0028, 0x1053);
+    rescaleScanner.AddTag(interceptTag);
+    rescaleScanner.AddTag(slopeTag);
+    rescaleScanner.Scan(series.files);
+    for (const std::string& file : series.files)
+    {
+      const double fileSlope = decimalOr(rescaleScanner.GetValue(file.c_str(), slopeTag), 1.0);
+      const double fileIntercept =
+        decimalOr(rescaleScanner.GetValue(file.c_str(), interceptTag), 0.0);
+      if (fileSlope != slope || fileIntercept != intercept)
+      {
+        needsFloat = true;
+        break;
+      }
+    }
+  }
+  this->FloatValues = needsFloat;
+  this->Format = FileFormat::DicomSeries;
+  this->Streams = true;
+  return true;
+}
+
+template <typename Out>
+bool VolumeFile::readAny(const int extent[6], Out* values, std::string& error,
+  void (*progress)(void*, double), void* progressData) const
+{
+  const Geometry& geometry = this->ImageGeometry;
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    if (extent[2 * axis] < 0 || extent[2 * axis + 1] >= geometry.dimensions[axis] ||
+      extent[2 * axis] > extent[2 * axis + 1])
+    {
+      error = "requested extent is outside the image";
+      return false;
+    }
+  }
+  const int boxSize[3] = { extent[1] - extent[0] + 1, extent[3] - extent[2] + 1,
+    extent[5] - extent[4] + 1 };
+
+  try
+  {
+    if (this->Format == FileFormat::DicomSeries)
+    {
+      const DicomSeries& series = this->Series[this->SelectedSeries];
+      const int sliceSize[3] = { geometry.dimensions[0], geometry.dimensions[1], 1 };
+      const int sliceStart[3] = { extent[0], extent[2], 0 };
+      const int sliceBox[3] = { boxSize[0], boxSize[1], 1 };
+      std::vector<char> buffer;
+      for (int k = extent[4]; k <= extent[5]; ++k)
+      {
+        const std::string& file = series.files[k];
+        itk::GDCMImageIO::Pointer io = itk::GDCMImageIO::New();
+        if (!readInformation(io, file, error))
+        {
+          return false;
+        }
+        if (static_cast<int>(io->GetDimensions(0)) != sliceSize[0] ||
+          static_cast<int>(io->GetDimensions(1)) != sliceSize[1])
+        {
+          error = "slice '" + file + "' has another matrix size than the rest of the series";
+          return false;
+        }
+        buffer.resize(io->GetImageSizeInBytes());
+        io->Read(buffer.data());
+        Out* slab = values + static_cast<std::size_t>(k - extent[4]) * boxSize[0] * boxSize[1];
+        if (!copyBoxAnyType(io->GetComponentType(), buffer.data(), sliceSize, sliceStart,
+              sliceBox, slab))
+        {
+          error = "slice '" + file + "' has an unsupported pixel type";
+          return false;
+        }
+        if (progress)
+        {
+          progress(progressData, (k - extent[4] + 1.0) / boxSize[2]);
+        }
+      }
+      return true;
+    }
+
+    itk::ImageIOBase::Pointer io = makeImageIO(this->Format);
+    if (!readInformation(io, this->Path, error))
+    {
+      return false;
+    }
+    const unsigned int dimensions = io->GetNumberOfDimensions();
+    itk::ImageIORegion region(dimensions);
+    int sourceSize[3];
+    int sourceStart[3];
+    for (unsigned int axis = 0; axis < dimensions; ++axis)
+    {
+      const bool sub = this->Streams && axis < 3;
+      region.SetIndex(axis, sub ? extent[2 * axis] : 0);
+      region.SetSize(axis, sub ? boxSize[axis] : io->GetDimensions(axis));
+    }
+    for (int axis = 0; axis < 3; ++axis)
+    {
+      sourceSize[axis] = this->Streams ? boxSize[axis] : geometry.dimensions[axis];
+      sourceStart[axis] = this->Streams ? 0 : extent[2 * axis];
+    }
+    io->SetIORegion(region);
+    std::size_t voxels = 1;
+    for (unsigned int axis = 0; axis < dimensions; ++axis)
+    {
+      voxels *= region.GetSize(axis);
+    }
+    std::vector<char> buffer(voxels * io->GetComponentSize());
+    io->Read(buffer.data());
+    if (progress)
+    {
+      progress(progressData, 0.8);
+    }
+    if (!copyBoxAnyType(io->GetComponentType(), buffer.data(), sourceSize, sourceStart,
+          boxSize, values))
+    {
+      error = "'" + this->Path + "' has an unsupported pixel type";
+      return false;
+    }
+    if (progress)
+    {
+      progress(progressData, 1.0);
+    }
+  }
+  catch (const itk::ExceptionObject& exception)
+  {
+    error = std::string("reading failed: ") + exception.GetDescription();
+    return false;
+  }
+  catch (const std::bad_alloc&)
+  {
+    error = "not enough memory to read '" + this->Path + "'";
+    return false;
+  }
+  return true;
+}
+
+bool VolumeFile::read(const int extent[6], float* values, std::string& error,
+  void (*progress)(void*, double), void* progressData) const
+{
+  return this->readAny(extent, values, error, progress, progressData);
+}
+
+bool VolumeFile::read(const int extent[6], short* values, std::string& error,
+  void (*progress)(void*, double), void* progressData) const
+{
+  return this->readAny(extent, values, error, progress, progressData);
+}
+
+} // namespace ct
+} // namespace ibc

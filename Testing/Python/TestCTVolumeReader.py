@@ -1,0 +1,139 @@
+"""pvpython test of CT Volume Reader.
+
+ibcWriteTestVolumes writes, with ITK/GDCM, an oblique CT of known geometry and HU: a DICOM series
+stored as unsigned values with slope 0.5 / intercept -1024, its files named in neither slice nor
+reverse order and its slices stored against the slice normal, a scout series in the same folder,
+and NRRD, NIfTI (.nii, .nii.gz) and MetaImage (.mha, .mhd) files. Every voxel the reader returns
+must hold the written HU of the voxel at its physical position. ParaView's own DICOM reader gives
+an independent decoding of the HU (not of the geometry, which it loses)."""
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+from paraview.simple import *  # noqa: F401,F403
+from paraview import servermanager
+
+import ibctest
+
+ibctest.load_plugin(globals())
+checks = ibctest.Checker("TestCTVolumeReader")
+out = ibctest.output_dir("ct-volume-reader")
+shutil.rmtree(out)
+subprocess.run([os.environ["IBC_WRITE_TEST_VOLUMES"], out], check=True)
+written = json.load(open(os.path.join(out, "geometry.json")))
+w_origin = np.array(written["origin"])
+w_spacing = np.array(written["spacing"])
+w_direction = np.array(written["direction"]).reshape(3, 3)
+
+
+def written_hu(index, integral):
+    code = 37 * index[..., 0] + 101 * index[..., 1] + 211 * index[..., 2]
+    return -1024.0 + (code % 4095) if integral else -1024.0 + 0.5 * (code % 8190)
+
+
+def voxel_positions(image):
+    """Physical position of every voxel (x fastest), from the image's own geometry."""
+    e = image.GetExtent()
+    k, j, i = np.meshgrid(np.arange(e[4], e[5] + 1), np.arange(e[2], e[3] + 1), np.arange(e[0], e[1] + 1),
+                          indexing="ij")
+    index = np.stack([i.ravel(), j.ravel(), k.ravel()], axis=1).astype(float)
+    matrix = np.array([[image.GetDirectionMatrix().GetElement(r, c) for c in range(3)] for r in range(3)])
+    return np.array(image.GetOrigin()) + (index * np.array(image.GetSpacing())) @ matrix.T
+
+
+def check_every_voxel(image, integral, label, ras=False):
+    points = voxel_positions(image)
+    if ras:
+        points[:, :2] *= -1.0  # back to LPS, where the volume was written
+    index = ((points - w_origin) @ w_direction) / w_spacing  # the direction is orthogonal
+    nearest = np.rint(index).astype(int)
+    worst = np.abs(index - nearest).max()
+    hu = ibctest.array(image, "HU").astype(float)
+    wrong = int(np.count_nonzero(hu != written_hu(nearest, integral)))
+    checks.check(worst < 1e-4 and wrong == 0 and len(hu) == np.prod(written["dimensions"]),
+                 "%s: all %d voxels at their written position (worst index error %.1e) with their HU "
+                 "(%d wrong)" % (label, len(hu), worst, wrong))
+    return hu
+
+
+# --- DICOM series: HU through slope/intercept, oblique, reversed and shuffled slices.
+with ibctest.StderrCapture() as captured:
+    dicom = CTVolumeReader(FileName=os.path.join(out, "dicom"))
+    dicom.UpdatePipeline()
+checks.check("Scout" in captured.text and "Series" in captured.text,
+             "warning names the other series and the Series property")
+series_list = list(dicom.GetProperty("AvailableSeries"))
+checks.check(len(series_list) == 2 and "Oblique CT" in series_list[0] and "Scout" in series_list[1],
+             "AvailableSeries lists both series, largest first: %s" % series_list)
+image = servermanager.Fetch(dicom)
+checks.check(image.GetPointData().GetArray("HU").GetDataTypeAsString() == "float",
+             "half-HU values (slope 0.5) come out as float")
+dicom_hu = check_every_voxel(image, False, "DICOM series")
+field = image.GetFieldData()
+checks.check(field.GetAbstractArray("CoordinateSystem").GetValue(0) == "LPS" and
+             field.GetAbstractArray("SeriesInstanceUID").GetValue(0) == written["dicom_series_uid"],
+             "field data records LPS and the series UID")
+
+dicom.Series = written["scout_series_uid"]
+scout = servermanager.Fetch(dicom)
+checks.check(scout.GetDimensions() == (8, 8, 3) and abs(scout.GetSpacing()[2] - 5.0) < 1e-9,
+             "Series chooses the scout by UID: %s" % (scout.GetDimensions(),))
+dicom.Series = series_list[0]
+checks.check(servermanager.Fetch(dicom).GetDimensions() == tuple(written["dimensions"]),
+             "Series chooses the CT by its label")
+
+# ParaView's own DICOM reader decodes the same HU (it loses the geometry): same multiset of values.
+alone = os.path.join(out, "dicom-ct-only")
+os.makedirs(alone)
+for name in os.listdir(os.path.join(out, "dicom")):
+    if name.startswith("IM"):
+        shutil.copy(os.path.join(out, "dicom", name), alone)
+paraview_reader = DICOMReaderdirectory(FileName=alone)
+paraview_image = servermanager.Fetch(paraview_reader)
+paraview_hu = ibctest.array(paraview_image, paraview_image.GetPointData().GetArray(0).GetName()).astype(float)
+checks.check(np.array_equal(np.sort(paraview_hu), np.sort(dicom_hu)),
+             "ParaView's DICOM reader decodes the same %d HU values" % len(paraview_hu))
+checks.check(np.allclose(paraview_image.GetOrigin(), 0.0),
+             "(ParaView's reader puts the volume at the origin: the geometry loss this reader fixes)")
+
+# --- RAS output: same voxels, x and y negated.
+ras_reader = CTVolumeReader(FileName=os.path.join(out, "dicom"), OutputCoordinates="RAS")
+ras = servermanager.Fetch(ras_reader)
+check_every_voxel(ras, False, "DICOM series in RAS", ras=True)
+checks.check(ras.GetFieldData().GetAbstractArray("CoordinateSystem").GetValue(0) == "RAS",
+             "field data records RAS")
+
+# --- File formats: int16 HU.
+for name in ["ct.nrrd", "ct.nii.gz", "ct.nii", "ct.mha", "ct.mhd"]:
+    reader = CTVolumeReader(FileName=os.path.join(out, name))
+    volume = servermanager.Fetch(reader)
+    checks.check(volume.GetPointData().GetArray("HU").GetDataTypeAsString() == "short",
+                 "%s: integral HU stay int16" % name)
+    check_every_voxel(volume, True, name)
+    Delete(reader)
+
+# --- ParaView's File > Open offers the reader for the extensions and for a folder.
+factory = servermanager.vtkSMProxyManager.GetProxyManager().GetReaderFactory()
+session = servermanager.ActiveConnection.Session
+for path in [os.path.join(out, "ct.nii.gz"), os.path.join(out, "ct.nrrd"), os.path.join(out, "ct.mha")]:
+    possible = factory.GetPossibleReaders(path, session)
+    names = [possible.GetString(i) for i in range(possible.GetLength())]
+    checks.check("CTVolumeReader" in names, "File > Open offers CT Volume Reader for %s" % os.path.basename(path))
+
+# --- Bad input: a clear error, no crash, the reader usable afterwards.
+bad = CTVolumeReader(FileName=os.path.join(out, "missing.nrrd"))
+with ibctest.StderrCapture() as captured:
+    bad.UpdatePipeline()
+checks.check("does not exist" in captured.text, "missing file: clear error")
+junk = os.path.join(out, "junk.nii")
+open(junk, "w").write("not an image")
+bad.FileName = junk
+with ibctest.StderrCapture() as captured:
+    bad.UpdatePipeline()
+checks.check("junk.nii" in captured.text, "file that is not an image: error names the file")
+bad.FileName = os.path.join(out, "ct.mha")
+checks.check(servermanager.Fetch(bad).GetNumberOfPoints() == np.prod(written["dimensions"]),
+             "the same reader reads a good file afterwards")
+checks.finish()
