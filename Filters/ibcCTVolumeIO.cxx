@@ -28,7 +28,9 @@ namespace
 
 std::string lowercase(std::string text)
 {
-  std::transform(text.begin(), text.end(), text.begin(),
+  std::transform(text.begin(),
+    text.end(),
+    text.begin(),
     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
@@ -118,9 +120,12 @@ itk::ImageIOBase::Pointer makeImageIO(FileFormat format)
 /// Copies a box out of a decoded buffer of any ITK component type into `out`, converting.
 /// `source` has dimensions sourceSize (x fastest); the box starts at sourceStart and has
 /// boxSize; `out` is written with the row stride of the box.
-template <typename In, typename Out>
-void copyBox(const In* source, const int sourceSize[3], const int sourceStart[3],
-  const int boxSize[3], Out* out)
+template<typename In, typename Out>
+void copyBox(const In* source,
+  const int sourceSize[3],
+  const int sourceStart[3],
+  const int boxSize[3],
+  Out* out)
 {
   for (int k = 0; k < boxSize[2]; ++k)
   {
@@ -139,9 +144,13 @@ void copyBox(const In* source, const int sourceSize[3], const int sourceStart[3]
   }
 }
 
-template <typename Out>
-bool copyBoxAnyType(itk::IOComponentEnum type, const void* source, const int sourceSize[3],
-  const int sourceStart[3], const int boxSize[3], Out* out)
+template<typename Out>
+bool copyBoxAnyType(itk::IOComponentEnum type,
+  const void* source,
+  const int sourceSize[3],
+  const int sourceStart[3],
+  const int boxSize[3],
+  Out* out)
 {
   using C = itk::IOComponentEnum;
   switch (type)
@@ -335,8 +344,7 @@ std::vector<DicomSeries> scanDicomFolder(const std::string& folder, std::string&
       continue; // not an image slice with a position (DICOMDIR, report, ...)
     }
     const Vec3 rowDirection = normalized(Vec3{ orientation[0], orientation[1], orientation[2] });
-    const Vec3 columnDirection =
-      normalized(Vec3{ orientation[3], orientation[4], orientation[5] });
+    const Vec3 columnDirection = normalized(Vec3{ orientation[3], orientation[4], orientation[5] });
     // Slices of one series with another orientation or matrix (a localizer stored in the
     // series) cannot be stacked with the rest: they form their own group.
     std::ostringstream key;
@@ -368,8 +376,10 @@ std::vector<DicomSeries> scanDicomFolder(const std::string& folder, std::string&
   for (auto& entry : groups)
   {
     Group& group = entry.second;
-    std::sort(group.slices.begin(), group.slices.end(),
-      [&group](const Slice& a, const Slice& b) {
+    std::sort(group.slices.begin(),
+      group.slices.end(),
+      [&group](const Slice& a, const Slice& b)
+      {
         const double offsetA = dot(a.position, group.normal);
         const double offsetB = dot(b.position, group.normal);
         return offsetA != offsetB ? offsetA < offsetB : a.file < b.file;
@@ -393,7 +403,8 @@ std::vector<DicomSeries> scanDicomFolder(const std::string& folder, std::string&
     found.label = label.str();
     series.push_back(std::move(found));
   }
-  std::stable_sort(series.begin(), series.end(),
+  std::stable_sort(series.begin(),
+    series.end(),
     [](const DicomSeries& a, const DicomSeries& b) { return a.files.size() > b.files.size(); });
   return series;
 }
@@ -475,8 +486,9 @@ bool VolumeFile::openFile(const std::string& path, FileFormat format, std::strin
   return true;
 }
 
-bool VolumeFile::openDicomSeries(
-  const std::string& folder, const std::string& wanted, std::string& error)
+bool VolumeFile::openDicomSeries(const std::string& folder,
+  const std::string& wanted,
+  std::string& error)
 {
   std::vector<DicomSeries> found = scanDicomFolder(folder, error);
   if (found.empty())
@@ -539,8 +551,9 @@ bool VolumeFile::openDicomSeries(
 
   Geometry& geometry = this->ImageGeometry;
   const int slices = static_cast<int>(series.files.size());
-  geometry.dimensions = { { static_cast<int>(io->GetDimensions(0)),
-    static_cast<int>(io->GetDimensions(1)), slices } };
+  geometry.dimensions = {
+    { static_cast<int>(io->GetDimensions(0)), static_cast<int>(io->GetDimensions(1)), slices }
+  };
   Vec3 axes[2];
   for (int axis = 0; axis < 2; ++axis)
   {
@@ -574,8 +587,8 @@ bool VolumeFile::openDicomSeries(
     {
       std::ostringstream message;
       message << "slices of series [" << series.label << "] are unevenly spaced (gaps from "
-              << smallestGap << " to " << largestGap << " mm); the volume uses the mean, "
-              << step << " mm, so positions between the gaps are off by up to "
+              << smallestGap << " to " << largestGap << " mm); the volume uses the mean, " << step
+              << " mm, so positions between the gaps are off by up to "
               << (largestGap - smallestGap) * (slices - 1) / 2.0 << " mm";
       this->Warnings.push_back(message.str());
     }
@@ -644,9 +657,12 @@ bool VolumeFile::openDicomSeries(
   return true;
 }
 
-template <typename Out>
-bool VolumeFile::readAny(const int extent[6], Out* values, std::string& error,
-  void (*progress)(void*, double), void* progressData) const
+template<typename Out>
+bool VolumeFile::readAny(const int extent[6],
+  Out* values,
+  std::string& error,
+  void (*progress)(void*, double),
+  void* progressData) const
 {
   const Geometry& geometry = this->ImageGeometry;
   for (int axis = 0; axis < 3; ++axis)
@@ -658,8 +674,9 @@ bool VolumeFile::readAny(const int extent[6], Out* values, std::string& error,
       return false;
     }
   }
-  const int boxSize[3] = { extent[1] - extent[0] + 1, extent[3] - extent[2] + 1,
-    extent[5] - extent[4] + 1 };
+  const int boxSize[3] = {
+    extent[1] - extent[0] + 1, extent[3] - extent[2] + 1, extent[5] - extent[4] + 1
+  };
 
   try
   {
@@ -687,8 +704,8 @@ bool VolumeFile::readAny(const int extent[6], Out* values, std::string& error,
         buffer.resize(io->GetImageSizeInBytes());
         io->Read(buffer.data());
         Out* slab = values + static_cast<std::size_t>(k - extent[4]) * boxSize[0] * boxSize[1];
-        if (!copyBoxAnyType(io->GetComponentType(), buffer.data(), sliceSize, sliceStart,
-              sliceBox, slab))
+        if (!copyBoxAnyType(
+              io->GetComponentType(), buffer.data(), sliceSize, sliceStart, sliceBox, slab))
         {
           error = "slice '" + file + "' has an unsupported pixel type";
           return false;
@@ -733,8 +750,8 @@ bool VolumeFile::readAny(const int extent[6], Out* values, std::string& error,
     {
       progress(progressData, 0.8);
     }
-    if (!copyBoxAnyType(io->GetComponentType(), buffer.data(), sourceSize, sourceStart,
-          boxSize, values))
+    if (!copyBoxAnyType(
+          io->GetComponentType(), buffer.data(), sourceSize, sourceStart, boxSize, values))
     {
       error = "'" + this->Path + "' has an unsupported pixel type";
       return false;
@@ -757,14 +774,20 @@ bool VolumeFile::readAny(const int extent[6], Out* values, std::string& error,
   return true;
 }
 
-bool VolumeFile::read(const int extent[6], float* values, std::string& error,
-  void (*progress)(void*, double), void* progressData) const
+bool VolumeFile::read(const int extent[6],
+  float* values,
+  std::string& error,
+  void (*progress)(void*, double),
+  void* progressData) const
 {
   return this->readAny(extent, values, error, progress, progressData);
 }
 
-bool VolumeFile::read(const int extent[6], short* values, std::string& error,
-  void (*progress)(void*, double), void* progressData) const
+bool VolumeFile::read(const int extent[6],
+  short* values,
+  std::string& error,
+  void (*progress)(void*, double),
+  void* progressData) const
 {
   return this->readAny(extent, values, error, progress, progressData);
 }

@@ -60,10 +60,10 @@ Geometry flipLPSRAS(const Geometry& geometry);
 /// One series found in a DICOM folder.
 struct DicomSeries
 {
-  std::string uid;         // Series Instance UID
-  std::string description; // Series Description (may be empty)
-  std::string label;       // what the user sees: "description (N slices) uid"
-  std::vector<std::string> files;  // sorted along the slice normal
+  std::string uid;                  // Series Instance UID
+  std::string description;          // Series Description (may be empty)
+  std::string label;                // what the user sees: "description (N slices) uid"
+  std::vector<std::string> files;   // sorted along the slice normal
   std::vector<double> sliceOffsets; // position of each file along the normal (mm)
 };
 
@@ -90,19 +90,28 @@ public:
 
   /// Reads the voxels of the inclusive index extent [i0 i1 j0 j1 k0 k1] (x fastest) in HU.
   /// `progress` (may be null) is called with a fraction in [0, 1].
-  bool read(const int extent[6], float* values, std::string& error,
-    void (*progress)(void*, double) = nullptr, void* progressData = nullptr) const;
-  bool read(const int extent[6], short* values, std::string& error,
-    void (*progress)(void*, double) = nullptr, void* progressData = nullptr) const;
+  bool read(const int extent[6],
+    float* values,
+    std::string& error,
+    void (*progress)(void*, double) = nullptr,
+    void* progressData = nullptr) const;
+  bool read(const int extent[6],
+    short* values,
+    std::string& error,
+    void (*progress)(void*, double) = nullptr,
+    void* progressData = nullptr) const;
 
   /// Whether read() of a sub-extent touches only that part of the file (DICOM slices,
   /// uncompressed MetaImage). Otherwise the whole file is decoded and cropped.
   bool readsSubExtentsOnly() const { return this->Streams; }
 
 private:
-  template <typename Out>
-  bool readAny(const int extent[6], Out* values, std::string& error,
-    void (*progress)(void*, double), void* progressData) const;
+  template<typename Out>
+  bool readAny(const int extent[6],
+    Out* values,
+    std::string& error,
+    void (*progress)(void*, double),
+    void* progressData) const;
   bool openDicomSeries(const std::string& folder, const std::string& series, std::string& error);
   bool openFile(const std::string& path, FileFormat format, std::string& error);
 

@@ -6,11 +6,11 @@
 
 #include "vtkDataObject.h"
 #include "vtkExtentTranslator.h"
-#include "vtkInformationIntegerRequestKey.h"
 #include "vtkFieldData.h"
 #include "vtkFloatArray.h"
 #include "vtkImageData.h"
 #include "vtkInformation.h"
+#include "vtkInformationIntegerRequestKey.h"
 #include "vtkInformationVector.h"
 #include "vtkObjectFactory.h"
 #include "vtkPointData.h"
@@ -56,8 +56,7 @@ void vtkCTVolumeReader::PrintSelf(ostream& os, vtkIndent indent)
   this->Superclass::PrintSelf(os, indent);
   os << indent << "FileName: " << this->FileName << "\n";
   os << indent << "Series: " << this->Series << "\n";
-  os << indent << "OutputCoordinates: " << (this->OutputCoordinates == RAS ? "RAS" : "LPS")
-     << "\n";
+  os << indent << "OutputCoordinates: " << (this->OutputCoordinates == RAS ? "RAS" : "LPS") << "\n";
 }
 
 int vtkCTVolumeReader::FillOutputPortInformation(int, vtkInformation* info)
@@ -85,8 +84,8 @@ vtkStringArray* vtkCTVolumeReader::GetAvailableSeries()
 
 bool vtkCTVolumeReader::UpdateVolumeFile()
 {
-  const std::string key = this->FileName + '\n' + this->Series + '\n' +
-    modificationStamp(this->FileName);
+  const std::string key =
+    this->FileName + '\n' + this->Series + '\n' + modificationStamp(this->FileName);
   if (key == this->OpenedKey)
   {
     return this->OpenedOK;
@@ -109,8 +108,9 @@ bool vtkCTVolumeReader::UpdateVolumeFile()
   return this->OpenedOK;
 }
 
-int vtkCTVolumeReader::RequestInformation(
-  vtkInformation*, vtkInformationVector**, vtkInformationVector* outputs)
+int vtkCTVolumeReader::RequestInformation(vtkInformation*,
+  vtkInformationVector**,
+  vtkInformationVector* outputs)
 {
   if (!this->UpdateVolumeFile())
   {
@@ -122,8 +122,9 @@ int vtkCTVolumeReader::RequestInformation(
   {
     geometry = ibc::ct::flipLPSRAS(geometry);
   }
-  const int extent[6] = { 0, geometry.dimensions[0] - 1, 0, geometry.dimensions[1] - 1, 0,
-    geometry.dimensions[2] - 1 };
+  const int extent[6] = {
+    0, geometry.dimensions[0] - 1, 0, geometry.dimensions[1] - 1, 0, geometry.dimensions[2] - 1
+  };
   const double spacing[3] = { geometry.spacing.x, geometry.spacing.y, geometry.spacing.z };
   const double origin[3] = { geometry.origin.x, geometry.origin.y, geometry.origin.z };
 
@@ -135,14 +136,16 @@ int vtkCTVolumeReader::RequestInformation(
   info->Set(vtkAlgorithm::CAN_PRODUCE_SUB_EXTENT(), 1);
   // Pieces as slabs of whole slices: a DICOM rank then opens only its own slices' files, and a
   // raw file is read in contiguous runs.
-  info->Set(vtkExtentTranslator::UPDATE_SPLIT_MODE(), static_cast<int>(vtkExtentTranslator::Z_SLAB_MODE));
+  info->Set(
+    vtkExtentTranslator::UPDATE_SPLIT_MODE(), static_cast<int>(vtkExtentTranslator::Z_SLAB_MODE));
   vtkDataObject::SetPointDataActiveScalarInfo(
     info, this->Volume->needsFloat() ? VTK_FLOAT : VTK_SHORT, 1);
   return 1;
 }
 
-int vtkCTVolumeReader::RequestData(
-  vtkInformation*, vtkInformationVector**, vtkInformationVector* outputs)
+int vtkCTVolumeReader::RequestData(vtkInformation*,
+  vtkInformationVector**,
+  vtkInformationVector* outputs)
 {
   vtkInformation* info = outputs->GetInformationObject(0);
   vtkImageData* image = vtkImageData::GetData(info);
@@ -156,8 +159,9 @@ int vtkCTVolumeReader::RequestData(
   {
     geometry = ibc::ct::flipLPSRAS(geometry);
   }
-  int extent[6] = { 0, geometry.dimensions[0] - 1, 0, geometry.dimensions[1] - 1, 0,
-    geometry.dimensions[2] - 1 };
+  int extent[6] = {
+    0, geometry.dimensions[0] - 1, 0, geometry.dimensions[1] - 1, 0, geometry.dimensions[2] - 1
+  };
   if (info->Has(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT()))
   {
     info->Get(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT(), extent);
@@ -210,8 +214,8 @@ int vtkCTVolumeReader::RequestData(
   field->AddArray(ibc::fieldString("SourceFormat", ibc::ct::formatName(this->Volume->format())));
   if (this->Volume->selectedSeries() >= 0)
   {
-    field->AddArray(ibc::fieldString("SeriesInstanceUID",
-      this->Volume->series()[this->Volume->selectedSeries()].uid));
+    field->AddArray(ibc::fieldString(
+      "SeriesInstanceUID", this->Volume->series()[this->Volume->selectedSeries()].uid));
   }
   this->UpdateProgress(1.0);
   return 1;

@@ -79,9 +79,11 @@ protected:
   ~vtkCTVolumeReader() override;
 
   int FillOutputPortInformation(int port, vtkInformation* info) override;
-  int RequestInformation(vtkInformation* request, vtkInformationVector** inputs,
+  int RequestInformation(vtkInformation* request,
+    vtkInformationVector** inputs,
     vtkInformationVector* outputs) override;
-  int RequestData(vtkInformation* request, vtkInformationVector** inputs,
+  int RequestData(vtkInformation* request,
+    vtkInformationVector** inputs,
     vtkInformationVector* outputs) override;
 
   std::string FileName;

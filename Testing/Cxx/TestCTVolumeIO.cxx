@@ -9,8 +9,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <sys/stat.h>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 using namespace ibc;
@@ -20,7 +20,8 @@ namespace
 /// One folder of test volumes for the whole test program.
 const std::string& testFolder()
 {
-  static const std::string folder = [] {
+  static const std::string folder = []
+  {
     char pattern[] = "/tmp/ibcCTVolumeIO.XXXXXX";
     const char* made = mkdtemp(pattern);
     std::string path = made ? made : "/tmp/ibcCTVolumeIO";
@@ -44,8 +45,9 @@ Vec3 writerIndex(const Vec3& point)
   double index[3];
   for (int column = 0; column < 3; ++column)
   {
-    const Vec3 axis{ written.direction[column], written.direction[3 + column],
-      written.direction[6 + column] };
+    const Vec3 axis{
+      written.direction[column], written.direction[3 + column], written.direction[6 + column]
+    };
     index[column] = dot(offset, axis) / written.spacing[column];
   }
   return { index[0], index[1], index[2] };
@@ -53,12 +55,13 @@ Vec3 writerIndex(const Vec3& point)
 
 /// Reads the whole volume and checks every voxel against the written one at the same
 /// physical position. Returns the number of voxels checked.
-template <typename Value>
+template<typename Value>
 long checkEveryVoxel(const ct::VolumeFile& volume, bool integralHU)
 {
   const ct::Geometry& geometry = volume.geometry();
-  const int extent[6] = { 0, geometry.dimensions[0] - 1, 0, geometry.dimensions[1] - 1, 0,
-    geometry.dimensions[2] - 1 };
+  const int extent[6] = {
+    0, geometry.dimensions[0] - 1, 0, geometry.dimensions[1] - 1, 0, geometry.dimensions[2] - 1
+  };
   std::vector<Value> values(static_cast<std::size_t>(geometry.dimensions[0]) *
     geometry.dimensions[1] * geometry.dimensions[2]);
   std::string error;
@@ -77,8 +80,10 @@ long checkEveryVoxel(const ct::VolumeFile& volume, bool integralHU)
         const int wi = static_cast<int>(std::lround(index.x));
         const int wj = static_cast<int>(std::lround(index.y));
         const int wk = static_cast<int>(std::lround(index.z));
-        worstIndexError = std::max({ worstIndexError, std::abs(index.x - wi),
-          std::abs(index.y - wj), std::abs(index.z - wk) });
+        worstIndexError = std::max({ worstIndexError,
+          std::abs(index.x - wi),
+          std::abs(index.y - wj),
+          std::abs(index.z - wk) });
         if (static_cast<double>(values[at]) != testvolumes::huAt(wi, wj, wk, integralHU))
         {
           ++wrongValues;
@@ -183,8 +188,7 @@ TEST(CTVolumeIO, SubExtentsEqualTheWholeVolume)
       {
         for (int i = box[0]; i <= box[1]; ++i, ++at)
         {
-          mismatches +=
-            part[at] != all[(static_cast<std::size_t>(k) * size[1] + j) * size[0] + i];
+          mismatches += part[at] != all[(static_cast<std::size_t>(k) * size[1] + j) * size[0] + i];
         }
       }
     }

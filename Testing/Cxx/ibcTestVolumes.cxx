@@ -40,7 +40,7 @@ Matrix multiply(const Matrix& a, const Matrix& b)
   return product;
 }
 
-template <typename ImageType>
+template<typename ImageType>
 void setGeometry(ImageType* image, const WrittenGeometry& geometry, int firstSlice, int slices)
 {
   typename ImageType::RegionType region;
@@ -56,8 +56,8 @@ void setGeometry(ImageType* image, const WrittenGeometry& geometry, int firstSli
   for (int row = 0; row < 3; ++row)
   {
     spacing[row] = geometry.spacing[row];
-    origin[row] = geometry.origin[row] +
-      geometry.direction[3 * row + 2] * geometry.spacing[2] * firstSlice;
+    origin[row] =
+      geometry.origin[row] + geometry.direction[3 * row + 2] * geometry.spacing[2] * firstSlice;
     for (int column = 0; column < 3; ++column)
     {
       direction(row, column) = geometry.direction[3 * row + column];
@@ -103,8 +103,12 @@ using FloatImage = itk::Image<float, 3>;
 using ShortImage = itk::Image<short, 3>;
 
 /// One DICOM slice file: HU given as float, stored by GDCM as uint16 through slope/intercept.
-void writeDicomSlice(const std::string& file, FloatImage* slice, const std::string& seriesUid,
-  const std::string& description, int instanceNumber, const std::string& instanceUid)
+void writeDicomSlice(const std::string& file,
+  FloatImage* slice,
+  const std::string& seriesUid,
+  const std::string& description,
+  int instanceNumber,
+  const std::string& instanceUid)
 {
   itk::MetaDataDictionary& tags = slice->GetMetaDataDictionary();
   tags.Clear();
@@ -191,8 +195,12 @@ bool writeAll(const std::string& folder, std::string& error)
       const int shuffled = (k * 7) % nz;
       char name[32];
       std::snprintf(name, sizeof(name), "IM%04d", shuffled);
-      writeDicomSlice(folder + "/dicom/" + name, slice.GetPointer(), seriesUid, "Oblique CT",
-        100 - shuffled, seriesUid + "." + std::to_string(k + 1));
+      writeDicomSlice(folder + "/dicom/" + name,
+        slice.GetPointer(),
+        seriesUid,
+        "Oblique CT",
+        100 - shuffled,
+        seriesUid + "." + std::to_string(k + 1));
     }
 
     // A small axial scout series in the same folder, which the reader must not mix in.
@@ -207,8 +215,12 @@ bool writeAll(const std::string& folder, std::string& error)
       auto slice = FloatImage::New();
       setGeometry(slice.GetPointer(), scout, k, 1);
       slice->FillBuffer(-1000.0f);
-      writeDicomSlice(folder + "/dicom/SCOUT" + std::to_string(k), slice.GetPointer(), scoutUid,
-        "Scout", k + 1, scoutUid + "." + std::to_string(k + 1));
+      writeDicomSlice(folder + "/dicom/SCOUT" + std::to_string(k),
+        slice.GetPointer(),
+        scoutUid,
+        "Scout",
+        k + 1,
+        scoutUid + "." + std::to_string(k + 1));
     }
 
     // The same volume as int16 HU in the file formats.
@@ -257,8 +269,8 @@ bool writeAll(const std::string& folder, std::string& error)
 
   std::ofstream json(folder + "/geometry.json");
   json << "{\n  \"dimensions\": [" << nx << ", " << ny << ", " << nz << "],\n"
-       << "  \"spacing\": [" << number(geometry.spacing[0]) << ", "
-       << number(geometry.spacing[1]) << ", " << number(geometry.spacing[2]) << "],\n"
+       << "  \"spacing\": [" << number(geometry.spacing[0]) << ", " << number(geometry.spacing[1])
+       << ", " << number(geometry.spacing[2]) << "],\n"
        << "  \"origin\": [" << number(geometry.origin[0]) << ", " << number(geometry.origin[1])
        << ", " << number(geometry.origin[2]) << "],\n  \"direction\": [";
   for (int entry = 0; entry < 9; ++entry)

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/**
+ * @class   vtkImplantExtract
+ * @brief   the metal implant's surface from a post-operative CT, without the usual inflation
+ *
+ * Input: a CT (vtkImageData, HU). Output: a closed, outward-oriented triangle surface of the
+ * metal with point normals, point array EdgeShift (mm each vertex moved from the threshold
+ * surface along its normal; negative = inward) and field data MetalThreshold, MetalPlateauHU,
+ * Clipped, MetalHUUsed, EdgeSigma, ThresholdSurfaceInflation (mm, the mean correction), Volume
+ * (mm3), ThresholdSurfaceVolume (mm3), ComponentsFound.
+ *
+ * Steps: threshold (automatic from the histogram's high tail, or given); the largest connected
+ * component (or all above a size), cavities filled; the threshold surface (flying edges with
+ * sub-voxel interpolation, then non-shrinking windowed-sinc smoothing); each vertex moved along
+ * its normal to the metal edge read from its own CT profile (see ibcImplantExtract.h), the
+ * shifts smoothed over the mesh (which does not shrink the surface).
+ *
+ * Parallel: the metal's bounding box (plus a margin) is gathered on rank 0, which builds the
+ * surface; no rank holds more of the volume than that box. The output is on rank 0.
+ */
+#ifndef vtkImplantExtract_h
+#define vtkImplantExtract_h
+
+#include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "vtkPolyDataAlgorithm.h"
+
+class vtkMultiProcessController;
+
+class IMPLANTBONECONTACTFILTERS_EXPORT vtkImplantExtract : public vtkPolyDataAlgorithm
+{
+public:
+  static vtkImplantExtract* New();
+  vtkTypeMacro(vtkImplantExtract, vtkPolyDataAlgorithm);
+  void PrintSelf(ostream& os, vtkIndent indent) override;
+
+  ///@{
+  /// Automatic threshold (half-way between the metal plateau and MetalMinimumHU) or Threshold.
+  vtkSetMacro(AutomaticThreshold, bool);
+  vtkGetMacro(AutomaticThreshold, bool);
+  vtkBooleanMacro(AutomaticThreshold, bool);
+  vtkSetMacro(Threshold, double);
+  vtkGetMacro(Threshold, double);
+  ///@}
+
+  ///@{
+  /// The value above which only metal lies (no bone reaches it), HU.
+  vtkSetMacro(MetalMinimumHU, double);
+  vtkGetMacro(MetalMinimumHU, double);
+  ///@}
+
+  ///@{
+  /// The metal's true HU, needed to place the edge when the CT clips (0 = automatic: the
+  /// visible plateau, or when clipped the assumption that the half-way level is the clip).
+  vtkSetClampMacro(MetalHU, double, 0.0, 1e6);
+  vtkGetMacro(MetalHU, double);
+  ///@}
+
+  ///@{
+  /// Keep only the largest component (default) or every component of at least
+  /// MinimumComponentVolume mm3.
+  vtkSetMacro(LargestComponentOnly, bool);
+  vtkGetMacro(LargestComponentOnly, bool);
+  vtkBooleanMacro(LargestComponentOnly, bool);
+  vtkSetClampMacro(MinimumComponentVolume, double, 0.0, 1e9);
+  vtkGetMacro(MinimumComponentVolume, double);
+  ///@}
+
+  ///@{
+  /// Move the threshold surface to the metal edge (on by default; off gives the plain
+  /// threshold surface, for comparison).
+  vtkSetMacro(PartialVolumeCorrection, bool);
+  vtkGetMacro(PartialVolumeCorrection, bool);
+  vtkBooleanMacro(PartialVolumeCorrection, bool);
+  ///@}
+
+  ///@{
+  /// Windowed-sinc smoothing iterations of the threshold surface (0 = none).
+  vtkSetClampMacro(SmoothingIterations, int, 0, 200);
+  vtkGetMacro(SmoothingIterations, int);
+  ///@}
+
+  ///@{
+  /// The controller (the global one by default).
+  void SetController(vtkMultiProcessController* controller);
+  vtkGetObjectMacro(Controller, vtkMultiProcessController);
+  ///@}
+
+protected:
+  vtkImplantExtract();
+  ~vtkImplantExtract() override;
+
+  int FillInputPortInformation(int port, vtkInformation* info) override;
+  int RequestUpdateExtent(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+
+  bool AutomaticThreshold = true;
+  double Threshold = 2500.0;
+  double MetalMinimumHU = 2000.0;
+  double MetalHU = 0.0;
+  bool LargestComponentOnly = true;
+  double MinimumComponentVolume = 100.0;
+  bool PartialVolumeCorrection = true;
+  int SmoothingIterations = 20;
+  vtkMultiProcessController* Controller = nullptr;
+
+private:
+  vtkImplantExtract(const vtkImplantExtract&) = delete;
+  void operator=(const vtkImplantExtract&) = delete;
+};
+
+#endif
