@@ -186,4 +186,55 @@ std::vector<char> ownedPoints(const std::vector<Vec3>& points,
   return owned;
 }
 
+void gatherSurfaceToRoot(const std::vector<Vec3>& points,
+  const std::vector<std::array<std::int64_t, 3>>& triangles,
+  const Collective& comm,
+  std::vector<Vec3>& allPoints,
+  std::vector<std::array<std::int64_t, 3>>& allTriangles)
+{
+  if (!comm.distributed())
+  {
+    allPoints = points;
+    allTriangles = triangles;
+    return;
+  }
+  std::vector<double> packed;
+  packed.push_back(static_cast<double>(points.size()));
+  for (const Vec3& p : points)
+  {
+    packed.insert(packed.end(), { p.x, p.y, p.z });
+  }
+  for (const auto& t : triangles)
+  {
+    packed.insert(packed.end(),
+      { static_cast<double>(t[0]), static_cast<double>(t[1]), static_cast<double>(t[2]) });
+  }
+  std::vector<vtkIdType> lengths;
+  const std::vector<double> all = comm.gather(packed, lengths);
+  allPoints.clear();
+  allTriangles.clear();
+  if (comm.rank() != 0)
+  {
+    return;
+  }
+  std::size_t offset = 0;
+  for (const vtkIdType length : lengths)
+  {
+    const auto pointCount = static_cast<std::size_t>(all[offset]);
+    const auto base = static_cast<std::int64_t>(allPoints.size());
+    for (std::size_t i = 0; i < pointCount; ++i)
+    {
+      const double* p = all.data() + offset + 1 + 3 * i;
+      allPoints.push_back({ p[0], p[1], p[2] });
+    }
+    for (std::size_t i = offset + 1 + 3 * pointCount; i < offset + static_cast<std::size_t>(length);
+         i += 3)
+    {
+      allTriangles.push_back({ base + static_cast<std::int64_t>(all[i]),
+        base + static_cast<std::int64_t>(all[i + 1]),
+        base + static_cast<std::int64_t>(all[i + 2]) });
+    }
+    offset += static_cast<std::size_t>(length);
+  }
+}
 } // namespace ibc

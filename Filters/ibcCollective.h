@@ -62,6 +62,14 @@ private:
   vtkMultiProcessController* Controller;
 };
 
+/// Every rank's triangle surface (points and triangles indexing them) concatenated on rank 0,
+/// in rank order; other ranks get empty arrays. Without a controller the surface is returned.
+IMPLANTBONECONTACTFILTERS_EXPORT void gatherSurfaceToRoot(const std::vector<Vec3>& points,
+  const std::vector<std::array<std::int64_t, 3>>& triangles,
+  const Collective& comm,
+  std::vector<Vec3>& allPoints,
+  std::vector<std::array<std::int64_t, 3>>& allTriangles);
+
 /// Which of this rank's points it owns: a point repeated on several ranks (on the cut between
 /// surface pieces, found by exact coordinates among the points flagged as candidates) belongs
 /// to the lowest rank that has it, so that counts over points count it once.

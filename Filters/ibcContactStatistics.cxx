@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ibcContactStatistics.h"
+#include "ibcLinearAlgebra.h"
 
 #include <algorithm>
 #include <array>
@@ -18,65 +19,11 @@ namespace
 constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double Huge = std::numeric_limits<double>::max();
 
-using Matrix3 = std::array<std::array<double, 3>, 3>;
-
-// Eigenvector of the largest eigenvalue of a symmetric 3x3 matrix (cyclic Jacobi rotations).
-Vec3 principalAxis(Matrix3 a)
+// Eigenvector of the largest eigenvalue of a symmetric 3x3 matrix.
+Vec3 principalAxis(const Matrix3& covariance)
 {
-  Matrix3 v{ { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } } };
-  for (int sweep = 0; sweep < 50; ++sweep)
-  {
-    const double off = a[0][1] * a[0][1] + a[0][2] * a[0][2] + a[1][2] * a[1][2];
-    if (off < 1e-30)
-    {
-      break;
-    }
-    for (int p = 0; p < 2; ++p)
-    {
-      for (int q = p + 1; q < 3; ++q)
-      {
-        if (std::abs(a[p][q]) < 1e-300)
-        {
-          continue;
-        }
-        const double theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
-        const double t =
-          (theta >= 0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1.0));
-        const double c = 1.0 / std::sqrt(t * t + 1.0);
-        const double s = t * c;
-        for (int k = 0; k < 3; ++k)
-        {
-          const double akp = a[k][p];
-          const double akq = a[k][q];
-          a[k][p] = c * akp - s * akq;
-          a[k][q] = s * akp + c * akq;
-        }
-        for (int k = 0; k < 3; ++k)
-        {
-          const double apk = a[p][k];
-          const double aqk = a[q][k];
-          a[p][k] = c * apk - s * aqk;
-          a[q][k] = s * apk + c * aqk;
-        }
-        for (int k = 0; k < 3; ++k)
-        {
-          const double vkp = v[k][p];
-          const double vkq = v[k][q];
-          v[k][p] = c * vkp - s * vkq;
-          v[k][q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  int best = 0;
-  for (int i = 1; i < 3; ++i)
-  {
-    if (a[i][i] > a[best][best])
-    {
-      best = i;
-    }
-  }
-  return normalized({ v[0][best], v[1][best], v[2][best] });
+  const SymmetricEigen eigen = symmetricEigen(covariance);
+  return eigen.vectors[eigen.largest()];
 }
 
 // Area-weighted centroid and principal axis of the selected points, over all ranks.
@@ -395,49 +342,23 @@ StemFrame findStemFrame(const std::vector<Vec3>& points,
     // surface's moments integrated exactly over its triangles, so that the answer does not
     // depend on where a CAD export happened to put its vertices.
     const double cut = low + 0.6 * (high - low);
-    double moments[10] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }; // area, first (3), second (6)
+    SurfaceMoments moments;
     for (const probe::Triangle& t : triangles)
     {
       const Vec3 a = points[t[0]];
       const Vec3 b = points[t[1]];
       const Vec3 c = points[t[2]];
-      const Vec3 sum = a + b + c;
-      if (dot((1.0 / 3.0) * sum - centroid, axis) > cut)
+      if (dot((1.0 / 3.0) * (a + b + c) - centroid, axis) > cut)
       {
         continue;
       }
-      const double area = 0.5 * length(cross(b - a, c - a));
-      moments[0] += area;
-      moments[1] += area * sum.x / 3.0;
-      moments[2] += area * sum.y / 3.0;
-      moments[3] += area * sum.z / 3.0;
-      // The integral of x x^T over a triangle: area / 12 (a a^T + b b^T + c c^T + s s^T).
-      auto second =
-        [&](double ai, double aj, double bi, double bj, double ci, double cj, double si, double sj)
-      { return area / 12.0 * (ai * aj + bi * bj + ci * cj + si * sj); };
-      moments[4] += second(a.x, a.x, b.x, b.x, c.x, c.x, sum.x, sum.x);
-      moments[5] += second(a.x, a.y, b.x, b.y, c.x, c.y, sum.x, sum.y);
-      moments[6] += second(a.x, a.z, b.x, b.z, c.x, c.z, sum.x, sum.z);
-      moments[7] += second(a.y, a.y, b.y, b.y, c.y, c.y, sum.y, sum.y);
-      moments[8] += second(a.y, a.z, b.y, b.z, c.y, c.z, sum.y, sum.z);
-      moments[9] += second(a.z, a.z, b.z, b.z, c.z, c.z, sum.z, sum.z);
+      moments.addTriangle(a, b, c);
     }
-    comm.sum(moments, 10);
-    if (moments[0] > 0.0)
+    comm.sum(moments.sums.data(), 10);
+    if (moments.area() > 0.0)
     {
-      const Vec3 center{
-        moments[1] / moments[0], moments[2] / moments[0], moments[3] / moments[0]
-      };
-      const double area = moments[0];
-      const Matrix3 covariance{ { { moments[4] / area - center.x * center.x,
-                                    moments[5] / area - center.x * center.y,
-                                    moments[6] / area - center.x * center.z },
-        { moments[5] / area - center.x * center.y,
-          moments[7] / area - center.y * center.y,
-          moments[8] / area - center.y * center.z },
-        { moments[6] / area - center.x * center.z,
-          moments[8] / area - center.y * center.z,
-          moments[9] / area - center.z * center.z } } };
+      const Vec3 center = moments.centroid();
+      const Matrix3 covariance = moments.covariance();
       const Vec3 distalAxis = principalAxis(covariance);
       centroid = center;
       axis = dot(distalAxis, axis) < 0.0 ? -1.0 * distalAxis : distalAxis;

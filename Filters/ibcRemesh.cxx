@@ -218,7 +218,11 @@ struct PrimitiveTree
     }
   }
 
-  bool closest(Vec3 p, double maxDistance, Vec3& best, double& bestDistance) const
+  bool closest(Vec3 p,
+    double maxDistance,
+    Vec3& best,
+    double& bestDistance,
+    std::int32_t* bestPrimitive = nullptr) const
   {
     double bestSquared = maxDistance * maxDistance;
     bool found = false;
@@ -248,6 +252,10 @@ struct PrimitiveTree
             bestSquared = squared;
             best = q;
             found = true;
+            if (bestPrimitive)
+            {
+              *bestPrimitive = order[i];
+            }
           }
         }
         continue;
@@ -365,6 +373,14 @@ public:
       {
         progress(static_cast<double>(iteration + 1) / this->Opts.iterations);
       }
+    }
+    // Polish: the last collapses leave a few poorly shaped triangles; flips and relaxation
+    // without further topology changes even them out.
+    for (int round = 0; round < 3; ++round)
+    {
+      this->equalizeValences();
+      this->relaxTangentially();
+      this->projectToInput();
     }
     TriangleMesh result;
     std::vector<std::int64_t> index(this->M.n_vertices(), -1);
@@ -626,20 +642,30 @@ private:
   {
     for (auto face : this->M.vf_range(moving))
     {
-      std::array<OpenMesh::Vec3d, 3> corners;
+      std::array<OpenMesh::Vec3d, 3> before;
+      std::array<OpenMesh::Vec3d, 3> after;
       int k = 0;
       bool onTheEdge = false;
       for (auto v : this->M.fv_range(face))
       {
         onTheEdge = onTheEdge || v == partner;
-        corners[k++] = v == moving ? target : this->M.point(v);
+        before[k] = this->M.point(v);
+        after[k++] = v == moving ? target : this->M.point(v);
       }
       if (onTheEdge)
       {
         continue; // this face disappears
       }
-      const auto normalAfter = (corners[1] - corners[0]) % (corners[2] - corners[0]);
-      if ((normalAfter | this->M.normal(face)) <= 0.2 * normalAfter.norm())
+      // The normal from the current corners, not the mesh's cached face normal: faces made by
+      // splits since the last normal update have none yet.
+      const auto normalBefore = (before[1] - before[0]) % (before[2] - before[0]);
+      const double lengthBefore = normalBefore.norm();
+      if (lengthBefore <= 0.0)
+      {
+        continue;
+      }
+      const auto normalAfter = (after[1] - after[0]) % (after[2] - after[0]);
+      if ((normalAfter | normalBefore) <= 0.2 * normalAfter.norm() * lengthBefore)
       {
         return false;
       }
@@ -817,18 +843,22 @@ private:
 struct ClosestPointFinder::Impl
 {
   PrimitiveTree<3> tree;
+  std::vector<std::int64_t> source; // the input triangle of each (bisected) primitive
 };
 
 ClosestPointFinder::ClosestPointFinder(const TriangleMesh& mesh, double cellSize)
   : Internals(std::make_shared<Impl>())
 {
-  for (const auto& t : mesh.triangles)
+  for (std::size_t index = 0; index < mesh.triangles.size(); ++index)
   {
+    const auto& t = mesh.triangles[index];
     addBisected(this->Internals->tree,
       mesh.points[t[0]],
       mesh.points[t[1]],
       mesh.points[t[2]],
       2.0 * std::max(cellSize, 1e-6));
+    this->Internals->source.resize(
+      this->Internals->tree.primitives.size(), static_cast<std::int64_t>(index));
   }
   this->Internals->tree.build();
 }
@@ -839,6 +869,25 @@ bool ClosestPointFinder::closest(Vec3 query,
   double& distance) const
 {
   return this->Internals->tree.closest(query, maxDistance, closestPoint, distance);
+}
+
+bool ClosestPointFinder::closest(Vec3 query,
+  double maxDistance,
+  Vec3& closestPoint,
+  double& distance,
+  Vec3& faceNormal,
+  std::int64_t& triangle) const
+{
+  std::int32_t primitive = -1;
+  if (!this->Internals->tree.closest(query, maxDistance, closestPoint, distance, &primitive))
+  {
+    return false;
+  }
+  triangle = this->Internals->source[primitive];
+  // The pieces of a bisected triangle keep its plane, so their normal is the triangle's.
+  const auto& corners = this->Internals->tree.primitives[primitive];
+  faceNormal = normalized(cross(corners[1] - corners[0], corners[2] - corners[0]));
+  return true;
 }
 
 TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)

@@ -77,7 +77,7 @@ struct Quality
 IMPLANTBONECONTACTFILTERS_EXPORT Quality measureQuality(const TriangleMesh& output,
   const TriangleMesh& input);
 
-/// Closest point on a triangle surface, through a uniform grid of its triangles.
+/// Closest point on a triangle surface, through a bounding-volume hierarchy of its triangles.
 class IMPLANTBONECONTACTFILTERS_EXPORT ClosestPointFinder
 {
 public:
@@ -86,6 +86,13 @@ public:
   ClosestPointFinder(const TriangleMesh& mesh, double cellSize);
   /// The closest point within maxDistance; false when there is none that close.
   bool closest(Vec3 query, double maxDistance, Vec3& closestPoint, double& distance) const;
+  /// The same, with the unit normal and the index of the triangle the closest point lies on.
+  bool closest(Vec3 query,
+    double maxDistance,
+    Vec3& closestPoint,
+    double& distance,
+    Vec3& faceNormal,
+    std::int64_t& triangle) const;
 
 private:
   struct Impl;

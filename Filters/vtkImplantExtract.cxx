@@ -163,11 +163,30 @@ int vtkImplantExtract::RequestData(vtkInformation*,
   vtkInformationVector** inputVector,
   vtkInformationVector* outputVector)
 {
+  vtkImageData* volume = vtkImageData::GetData(inputVector[0], 0);
+  vtkDataArray* scalars = nullptr;
+  if (volume && volume->GetNumberOfPoints() > 0)
+  {
+    scalars = this->GetInputArrayToProcess(0, inputVector);
+    if (!scalars)
+    {
+      scalars = volume->GetPointData()->GetScalars();
+    }
+  }
+  this->ExtractSurface(volume,
+    inputVector[0]->GetInformationObject(0),
+    scalars,
+    vtkPolyData::GetData(outputVector, 0));
+  return 1;
+}
+
+bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
+  vtkInformation* volumeInfo,
+  vtkDataArray* scalars,
+  vtkPolyData* output)
+{
   namespace ex = ibc::extract;
   ibc::useThreadedBackend();
-  vtkImageData* volume = vtkImageData::GetData(inputVector[0], 0);
-  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
-  vtkInformation* volumeInfo = inputVector[0]->GetInformationObject(0);
   const ibc::Collective comm(this->Controller);
   const bool root = comm.rank() == 0;
 
@@ -200,15 +219,6 @@ int vtkImplantExtract::RequestData(vtkInformation*,
     volumeInfo->Get(vtkDataObject::DIRECTION(), geometry.direction);
   }
 
-  vtkDataArray* scalars = nullptr;
-  if (volume && volume->GetNumberOfPoints() > 0)
-  {
-    scalars = this->GetInputArrayToProcess(0, inputVector);
-    if (!scalars)
-    {
-      scalars = volume->GetPointData()->GetScalars();
-    }
-  }
   const bool hasVoxels = volume && volume->GetNumberOfPoints() > 0;
   double missing = (hasVoxels && !scalars) ? 1.0 : 0.0;
   double anyVoxels = hasVoxels ? 1.0 : 0.0;
@@ -217,13 +227,13 @@ int vtkImplantExtract::RequestData(vtkInformation*,
   if (anyVoxels == 0.0)
   {
     vtkErrorMacro("Implant Extract: the input CT is empty.");
-    return 1;
+    return false;
   }
   if (missing > 0.0)
   {
     vtkErrorMacro("Implant Extract: the CT has no HU array (choose the Scalars array holding "
                   "Hounsfield units).");
-    return 1;
+    return false;
   }
 
   const int ex0 = extent[0], ey0 = extent[2], ez0 = extent[4];
@@ -265,7 +275,7 @@ int vtkImplantExtract::RequestData(vtkInformation*,
     vtkErrorMacro("Implant Extract: no voxel reaches Metal Minimum HU ("
       << this->MetalMinimumHU << "; the highest is " << maximum
       << "). Is this a post-operative CT in HU? Lower Metal Minimum HU for a faint implant.");
-    return 1;
+    return false;
   }
   ex::HighTail tail;
   tail.minimumHU = this->MetalMinimumHU;
@@ -308,7 +318,7 @@ int vtkImplantExtract::RequestData(vtkInformation*,
   if (box[1] < -1e299)
   {
     vtkErrorMacro("Implant Extract: no voxel reaches the threshold " << threshold << " HU.");
-    return 1;
+    return false;
   }
   const double marginMM = 9.0; // the profiles reach 7 mm outside the threshold surface
   int boxExtent[6];
@@ -345,7 +355,7 @@ int vtkImplantExtract::RequestData(vtkInformation*,
   this->UpdateProgress(0.2);
   if (!root)
   {
-    return 1;
+    return true; // rank 0 builds the surface
   }
 
   const std::array<int, 3> boxSize = { boxExtent[1] - boxExtent[0] + 1,
@@ -394,7 +404,7 @@ int vtkImplantExtract::RequestData(vtkInformation*,
   {
     vtkErrorMacro("Implant Extract: no metal component reaches Minimum Component Volume ("
       << this->MinimumComponentVolume << " mm3).");
-    return 1;
+    return false;
   }
   this->UpdateProgress(0.3);
 
@@ -466,7 +476,7 @@ int vtkImplantExtract::RequestData(vtkInformation*,
   if (triangles.empty())
   {
     vtkErrorMacro("Implant Extract: the metal gave no surface.");
-    return 1;
+    return false;
   }
   if (ibc::probe::signedVolume(points, triangles, centroidOf(points)) < 0.0)
   {
@@ -628,5 +638,5 @@ int vtkImplantExtract::RequestData(vtkInformation*,
     ibc::fieldScalar("Volume", ibc::probe::signedVolume(points, triangles, centroidOf(points))));
   fieldData->AddArray(ibc::fieldScalar("ComponentsFound", componentsFound));
   this->UpdateProgress(1.0);
-  return 1;
+  return true;
 }

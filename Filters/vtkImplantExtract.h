@@ -24,6 +24,8 @@
 #include "ImplantBoneContactFiltersModule.h" // for export macro
 #include "vtkPolyDataAlgorithm.h"
 
+class vtkDataArray;
+class vtkImageData;
 class vtkMultiProcessController;
 
 class IMPLANTBONECONTACTFILTERS_EXPORT vtkImplantExtract : public vtkPolyDataAlgorithm
@@ -78,6 +80,14 @@ public:
   vtkSetClampMacro(SmoothingIterations, int, 0, 200);
   vtkGetMacro(SmoothingIterations, int);
   ///@}
+
+  /// Extracts the metal surface from `volume` (this rank's piece; `volumeInfo` holds the whole
+  /// extent and geometry, `scalars` the HU, null on a rank without voxels) into `output` on rank
+  /// 0. Every rank must call it. For filters that take a CT and need the implant's surface.
+  bool ExtractSurface(vtkImageData* volume,
+    vtkInformation* volumeInfo,
+    vtkDataArray* scalars,
+    vtkPolyData* output);
 
   ///@{
   /// The controller (the global one by default).

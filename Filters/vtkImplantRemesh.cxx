@@ -52,45 +52,11 @@ int vtkImplantRemesh::RequestData(vtkInformation*,
 
   // Under MPI the pieces meet on rank 0: remeshing needs the whole surface's connectivity, and a
   // surface is small next to the volume.
-  if (comm.distributed())
   {
-    std::vector<double> packed;
-    packed.push_back(static_cast<double>(mesh.points.size()));
-    for (const ibc::Vec3& p : mesh.points)
-    {
-      packed.insert(packed.end(), { p.x, p.y, p.z });
-    }
-    for (const auto& t : mesh.triangles)
-    {
-      packed.insert(packed.end(),
-        { static_cast<double>(t[0]), static_cast<double>(t[1]), static_cast<double>(t[2]) });
-    }
-    std::vector<vtkIdType> lengths;
-    const std::vector<double> all = comm.gather(packed, lengths);
-    mesh = remesh::TriangleMesh();
-    if (comm.rank() == 0)
-    {
-      std::size_t offset = 0;
-      for (const vtkIdType length : lengths)
-      {
-        const auto pointCount = static_cast<std::size_t>(all[offset]);
-        const auto base = static_cast<std::int64_t>(mesh.points.size());
-        for (std::size_t i = 0; i < pointCount; ++i)
-        {
-          const double* p = all.data() + offset + 1 + 3 * i;
-          mesh.points.push_back({ p[0], p[1], p[2] });
-        }
-        for (std::size_t i = offset + 1 + 3 * pointCount;
-             i < offset + static_cast<std::size_t>(length);
-             i += 3)
-        {
-          mesh.triangles.push_back({ base + static_cast<std::int64_t>(all[i]),
-            base + static_cast<std::int64_t>(all[i + 1]),
-            base + static_cast<std::int64_t>(all[i + 2]) });
-        }
-        offset += static_cast<std::size_t>(length);
-      }
-    }
+    remesh::TriangleMesh gathered;
+    ibc::gatherSurfaceToRoot(
+      mesh.points, mesh.triangles, comm, gathered.points, gathered.triangles);
+    mesh = std::move(gathered);
   }
   if (comm.rank() != 0)
   {

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "vtkImplantRegister.h"
+
+#include "ibcCollective.h"
+#include "ibcRegister.h"
+#include "ibcSMP.h"
+#include "ibcSurfaceArrays.h"
+#include "vtkImplantExtract.h"
+
+#include <vtkDataArray.h>
+#include <vtkDoubleArray.h>
+#include <vtkExtentTranslator.h>
+#include <vtkFieldData.h>
+#include <vtkImageData.h>
+#include <vtkInformation.h>
+#include <vtkInformationVector.h>
+#include <vtkMultiProcessController.h>
+#include <vtkNew.h>
+#include <vtkObjectFactory.h>
+#include <vtkPointData.h>
+#include <vtkPoints.h>
+#include <vtkPolyData.h>
+#include <vtkStreamingDemandDrivenPipeline.h>
+#include <vtkStringArray.h>
+#include <vtkTable.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+vtkStandardNewMacro(vtkImplantRegister);
+vtkCxxSetObjectMacro(vtkImplantRegister, Controller, vtkMultiProcessController);
+
+namespace
+{
+namespace reg = ibc::registration;
+
+/// The transform in LPS, given the data's coordinate system: with F = diag(-1, -1, 1) (its own
+/// inverse), a transform T in RAS is F T F in LPS.
+reg::Transform toLPS(const reg::Transform& transform, bool dataInRAS)
+{
+  if (!dataInRAS)
+  {
+    return transform;
+  }
+  reg::Transform lps = transform;
+  const double flip[3] = { -1.0, -1.0, 1.0 };
+  for (int row = 0; row < 3; ++row)
+  {
+    for (int column = 0; column < 3; ++column)
+    {
+      lps.rotation[3 * row + column] =
+        flip[row] * transform.rotation[3 * row + column] * flip[column];
+    }
+  }
+  lps.translation = { -transform.translation.x, -transform.translation.y, transform.translation.z };
+  return lps;
+}
+
+/// An ITK text transform file. ITK (and 3D Slicer, which reads it as the transform "from parent")
+/// stores the resampling direction, fixed to moving: the inverse of the CAD-to-CT transform.
+bool writeITKTransform(const std::string& fileName, const reg::Transform& cadToTarget)
+{
+  const reg::Transform stored = cadToTarget.inverse();
+  const std::array<double, 16> m = stored.matrix();
+  std::ofstream file(fileName);
+  file << std::setprecision(17);
+  file << "#Insight Transform File V1.0\n#Transform 0\n";
+  // An affine transform holds a rotation and, with Allow Scaling, the scale too.
+  file << "Transform: AffineTransform_double_3_3\n";
+  file << "Parameters:";
+  for (int row = 0; row < 3; ++row)
+  {
+    for (int column = 0; column < 3; ++column)
+    {
+      file << ' ' << m[4 * row + column];
+    }
+  }
+  file << ' ' << m[3] << ' ' << m[7] << ' ' << m[11] << "\n";
+  file << "FixedParameters: 0 0 0\n";
+  return static_cast<bool>(file);
+}
+} // namespace
+
+vtkImplantRegister::vtkImplantRegister()
+{
+  this->SetNumberOfInputPorts(2);
+  this->SetNumberOfOutputPorts(2);
+  this->SetController(vtkMultiProcessController::GetGlobalController());
+}
+
+vtkImplantRegister::~vtkImplantRegister()
+{
+  this->SetController(nullptr);
+}
+
+void vtkImplantRegister::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "Overlap: " << this->Overlap << "\n";
+  os << indent << "MaximumIterations: " << this->MaximumIterations << "\n";
+  os << indent << "NumberOfSamples: " << this->NumberOfSamples << "\n";
+  os << indent << "AutomaticInitialAlignment: " << this->AutomaticInitialAlignment << "\n";
+  os << indent << "AllowScaling: " << this->AllowScaling << "\n";
+  os << indent << "TransformFileName: " << this->TransformFileName << "\n";
+  os << indent << "DataCoordinates: " << (this->DataCoordinates == RAS ? "RAS" : "LPS") << "\n";
+}
+
+int vtkImplantRegister::FillInputPortInformation(int port, vtkInformation* info)
+{
+  if (port == 0)
+  {
+    info->Set(vtkAlgorithm::INPUT_REQUIRED_DATA_TYPE(), "vtkPolyData");
+  }
+  else
+  {
+    info->Remove(vtkAlgorithm::INPUT_REQUIRED_DATA_TYPE());
+    info->Append(vtkAlgorithm::INPUT_REQUIRED_DATA_TYPE(), "vtkPolyData");
+    info->Append(vtkAlgorithm::INPUT_REQUIRED_DATA_TYPE(), "vtkImageData");
+  }
+  return 1;
+}
+
+int vtkImplantRegister::FillOutputPortInformation(int port, vtkInformation* info)
+{
+  info->Set(vtkDataObject::DATA_TYPE_NAME(), port == 0 ? "vtkPolyData" : "vtkTable");
+  return 1;
+}
+
+int vtkImplantRegister::RequestUpdateExtent(vtkInformation*,
+  vtkInformationVector** inputVector,
+  vtkInformationVector* outputVector)
+{
+  vtkInformation* outInfo = outputVector->GetInformationObject(0);
+  const int piece = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER());
+  const int pieces = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES());
+  vtkInformation* movingInfo = inputVector[0]->GetInformationObject(0);
+  movingInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), piece);
+  movingInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), pieces);
+  vtkInformation* targetInfo = inputVector[1]->GetInformationObject(0);
+  if (targetInfo->Has(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT()))
+  {
+    // A CT: this rank's piece by extent, as piece 0 of 1 (see vtkImplantExtract).
+    int whole[6];
+    int extent[6];
+    targetInfo->Get(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), whole);
+    vtkNew<vtkExtentTranslator> translator;
+    translator->PieceToExtentThreadSafe(
+      piece, pieces, 0, whole, extent, vtkExtentTranslator::BLOCK_MODE, 0);
+    targetInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), 0);
+    targetInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), 1);
+    targetInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT(), extent, 6);
+  }
+  else
+  {
+    targetInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), piece);
+    targetInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), pieces);
+  }
+  return 1;
+}
+
+int vtkImplantRegister::RequestData(vtkInformation*,
+  vtkInformationVector** inputVector,
+  vtkInformationVector* outputVector)
+{
+  ibc::useThreadedBackend();
+  vtkPolyData* moving = vtkPolyData::GetData(inputVector[0], 0);
+  vtkDataObject* targetObject = vtkDataObject::GetData(inputVector[1], 0);
+  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  vtkTable* table = vtkTable::GetData(outputVector, 1);
+  const ibc::Collective comm(this->Controller);
+  const bool root = comm.rank() == 0;
+
+  // --- Both surfaces on rank 0 (a CT target: its metal surface, built from the pieces).
+  ibc::remesh::TriangleMesh movingPiece;
+  if (moving)
+  {
+    ibc::surfaceToArrays(moving, movingPiece.points, movingPiece.triangles);
+  }
+  ibc::remesh::TriangleMesh movingMesh;
+  ibc::gatherSurfaceToRoot(
+    movingPiece.points, movingPiece.triangles, comm, movingMesh.points, movingMesh.triangles);
+  ibc::remesh::TriangleMesh targetMesh;
+  bool targetIsCT = false;
+  if (vtkImageData* volume = vtkImageData::SafeDownCast(targetObject))
+  {
+    targetIsCT = true;
+    vtkDataArray* scalars = volume->GetPointData()->GetArray("HU");
+    if (!scalars)
+    {
+      scalars = volume->GetPointData()->GetScalars();
+    }
+    vtkNew<vtkImplantExtract> extractor;
+    extractor->SetController(this->Controller);
+    vtkNew<vtkPolyData> metal;
+    extractor->ExtractSurface(volume,
+      inputVector[1]->GetInformationObject(0),
+      volume->GetNumberOfPoints() > 0 ? scalars : nullptr,
+      metal);
+    if (root)
+    {
+      ibc::surfaceToArrays(metal, targetMesh.points, targetMesh.triangles);
+    }
+  }
+  else
+  {
+    ibc::remesh::TriangleMesh targetPiece;
+    if (vtkPolyData* surface = vtkPolyData::SafeDownCast(targetObject))
+    {
+      ibc::surfaceToArrays(surface, targetPiece.points, targetPiece.triangles);
+    }
+    ibc::gatherSurfaceToRoot(
+      targetPiece.points, targetPiece.triangles, comm, targetMesh.points, targetMesh.triangles);
+  }
+  this->UpdateProgress(0.2);
+
+  // --- Registration on rank 0.
+  double shared[20] = {}; // ok, matrix (16), rms, rmsAll, inlier fraction
+  double iterations = 0.0;
+  std::string alignment;
+  if (root)
+  {
+    std::string problem;
+    if (movingMesh.triangles.empty())
+    {
+      problem = "the CAD surface (Input) has no triangles";
+    }
+    else if (targetMesh.triangles.empty())
+    {
+      problem = targetIsCT ? "no metal surface could be extracted from the CT (Target)"
+                           : "the Target surface has no triangles";
+    }
+    double sizeRatio = 1.0;
+    if (problem.empty())
+    {
+      auto diagonal = [](const std::vector<ibc::Vec3>& points)
+      {
+        ibc::Vec3 low{ 1e300, 1e300, 1e300 }, high{ -1e300, -1e300, -1e300 };
+        for (const ibc::Vec3& p : points)
+        {
+          low = { std::min(low.x, p.x), std::min(low.y, p.y), std::min(low.z, p.z) };
+          high = { std::max(high.x, p.x), std::max(high.y, p.y), std::max(high.z, p.z) };
+        }
+        return ibc::length(high - low);
+      };
+      sizeRatio = diagonal(movingMesh.points) / diagonal(targetMesh.points);
+      if (!this->AllowScaling && (sizeRatio > 20.0 || sizeRatio < 0.05))
+      {
+        std::ostringstream message;
+        message << "the CAD surface is " << sizeRatio
+                << " times the size of the target: units differ (a surface in metres is "
+                   "1000 times too small; scale it with a Transform filter), or turn on Allow "
+                   "Scaling";
+        problem = message.str();
+      }
+    }
+    if (problem.empty())
+    {
+      // Canonical point and triangle order (duplicates of an STL, or of the cuts between MPI
+      // pieces, merged): the same surface gives the same samples however it arrived.
+      for (ibc::remesh::TriangleMesh* mesh : { &movingMesh, &targetMesh })
+      {
+        ibc::remesh::Repair repair;
+        ibc::remesh::TriangleMesh clean = ibc::remesh::repairSurface(*mesh, repair);
+        if (repair.problem.empty() && !clean.triangles.empty())
+        {
+          *mesh = std::move(clean);
+        }
+      }
+      reg::Options options;
+      options.overlap = this->Overlap;
+      options.maximumIterations = this->MaximumIterations;
+      options.samples = static_cast<std::size_t>(this->NumberOfSamples);
+      options.similarity = this->AllowScaling;
+      options.automaticInitialAlignment = this->AutomaticInitialAlignment;
+      const reg::Result result = reg::registerSurfaces(movingMesh,
+        targetMesh,
+        options,
+        [this](double fraction) { this->UpdateProgress(0.2 + 0.7 * fraction); });
+      if (!result.ok)
+      {
+        problem = result.problem;
+      }
+      else
+      {
+        shared[0] = 1.0;
+        const std::array<double, 16> matrix = result.transform.matrix();
+        std::copy(matrix.begin(), matrix.end(), shared + 1);
+        shared[17] = result.rms;
+        shared[18] = result.rmsAll;
+        shared[19] = result.inlierFraction;
+        iterations = result.iterations;
+        alignment = result.initialAlignment;
+        if (!this->TransformFileName.empty() &&
+          !writeITKTransform(
+            this->TransformFileName, toLPS(result.transform, this->DataCoordinates == RAS)))
+        {
+          vtkErrorMacro("Implant Register: cannot write the transform file '"
+            << this->TransformFileName << "'.");
+        }
+        if (result.inlierFraction < 0.6)
+        {
+          vtkWarningMacro("Implant Register: only "
+            << static_cast<int>(100.0 * result.inlierFraction + 0.5)
+            << " % of the CAD surface matched the target (the rest was trimmed as outside it). "
+               "Check the result; a target that shows more of the implant helps.");
+        }
+      }
+    }
+    if (!problem.empty())
+    {
+      vtkErrorMacro("Implant Register: " << problem << ".");
+    }
+  }
+  comm.sum(shared, 20);
+  if (shared[0] == 0.0)
+  {
+    output->ShallowCopy(moving);
+    return 1;
+  }
+
+  // --- Every rank moves its own piece of the CAD surface.
+  reg::Transform transform;
+  for (int row = 0; row < 3; ++row)
+  {
+    for (int column = 0; column < 3; ++column)
+    {
+      transform.rotation[3 * row + column] = shared[1 + 4 * row + column];
+    }
+  }
+  transform.translation = { shared[4], shared[8], shared[12] };
+  const double determinant = ibc::dot(
+    ibc::cross(ibc::Vec3{ transform.rotation[0], transform.rotation[3], transform.rotation[6] },
+      ibc::Vec3{ transform.rotation[1], transform.rotation[4], transform.rotation[7] }),
+    ibc::Vec3{ transform.rotation[2], transform.rotation[5], transform.rotation[8] });
+  transform.scale = std::cbrt(determinant);
+  for (double& entry : transform.rotation)
+  {
+    entry /= transform.scale;
+  }
+
+  output->ShallowCopy(moving);
+  vtkNew<vtkPoints> points;
+  points->SetDataTypeToDouble();
+  points->SetNumberOfPoints(moving->GetNumberOfPoints());
+  for (vtkIdType id = 0; id < moving->GetNumberOfPoints(); ++id)
+  {
+    double p[3];
+    moving->GetPoint(id, p);
+    const ibc::Vec3 q = transform.apply({ p[0], p[1], p[2] });
+    points->SetPoint(id, q.x, q.y, q.z);
+  }
+  output->SetPoints(points);
+  // Vectors that are directions turn with the surface.
+  vtkPointData* pointData = output->GetPointData();
+  for (int a = 0; a < pointData->GetNumberOfArrays(); ++a)
+  {
+    vtkDataArray* array = pointData->GetArray(a);
+    if (!array || array->GetNumberOfComponents() != 3 ||
+      (array != pointData->GetNormals() && !array->GetName()))
+    {
+      continue;
+    }
+    const std::string name = array->GetName() ? array->GetName() : "";
+    if (array != pointData->GetNormals() && name.find("Normal") == std::string::npos)
+    {
+      continue;
+    }
+    vtkSmartPointer<vtkDataArray> turned;
+    turned.TakeReference(array->NewInstance());
+    turned->DeepCopy(array);
+    for (vtkIdType id = 0; id < turned->GetNumberOfTuples(); ++id)
+    {
+      double* n = turned->GetTuple3(id);
+      const ibc::Vec3 r = ibc::apply(transform.rotation, { n[0], n[1], n[2] });
+      turned->SetTuple3(id, r.x, r.y, r.z);
+    }
+    if (array == pointData->GetNormals())
+    {
+      pointData->SetNormals(turned);
+    }
+    else
+    {
+      pointData->AddArray(turned);
+    }
+  }
+
+  vtkFieldData* field = output->GetFieldData();
+  vtkNew<vtkDoubleArray> matrixArray;
+  matrixArray->SetName("RegistrationMatrix");
+  matrixArray->SetNumberOfComponents(16);
+  matrixArray->InsertNextTuple(shared + 1);
+  field->AddArray(matrixArray);
+  field->AddArray(ibc::fieldScalar("RMSDistance", shared[17]));
+  field->AddArray(ibc::fieldScalar("RMSDistanceAll", shared[18]));
+  field->AddArray(ibc::fieldScalar("InlierFraction", shared[19]));
+  if (root)
+  {
+    field->AddArray(ibc::fieldScalar("Iterations", iterations));
+    field->AddArray(ibc::fieldString("InitialAlignment", alignment));
+    for (int column = 0; column < 4; ++column)
+    {
+      vtkNew<vtkDoubleArray> values;
+      values->SetName(("Column " + std::to_string(column)).c_str());
+      for (int row = 0; row < 4; ++row)
+      {
+        values->InsertNextValue(shared[1 + 4 * row + column]);
+      }
+      table->AddColumn(values);
+    }
+  }
+  this->UpdateProgress(1.0);
+  return 1;
+}
