@@ -121,6 +121,9 @@ for path in [os.path.join(out, "ct.nii.gz"), os.path.join(out, "ct.nrrd"), os.pa
     possible = factory.GetPossibleReaders(path, session)
     names = [possible.GetString(i) for i in range(possible.GetLength())]
     checks.check("CTVolumeReader" in names, "File > Open offers CT Volume Reader for %s" % os.path.basename(path))
+possible = factory.GetPossibleReaders(os.path.join(out, "dicom"), session)
+names = [possible.GetString(i) for i in range(possible.GetLength())]
+checks.check("CTVolumeReader" in names, "File > Open offers CT Volume Reader for a DICOM folder")
 
 # --- Bad input: a clear error, no crash, the reader usable afterwards.
 bad = CTVolumeReader(FileName=os.path.join(out, "missing.nrrd"))
