@@ -365,7 +365,11 @@ EdgeFit locateEdge(const std::vector<double>& distances,
     // the tissue and the top of the visible profile cross at t = edge - sigma * z(level), with
     // z the normal quantile of the level's share of the full step.
     const double top = plateauClipped ? model.clipValue : plateau;
-    const double assumedMetal = model.metalHU > top ? model.metalHU : 2.0 * top - tissue;
+    // Without a given value: titanium alloy (the common stem material), or, behind a clip that
+    // high, the half-way level at the top of what is visible.
+    const double assumedMetal = model.metalHU > top
+      ? model.metalHU
+      : (model.assumedMetalHU > top ? model.assumedMetalHU : 2.0 * top - tissue);
     fit.metalHU = assumedMetal;
     double sumZ = 0.0, sumT = 0.0, sumZZ = 0.0, sumZT = 0.0;
     int used = 0;

@@ -14,7 +14,8 @@
 //    lies above the clip and cannot be read off: the visible tail below the clip is fitted with
 //    the blurred-step model (crossing positions of several levels are linear in the normal
 //    quantiles of the levels) and extrapolated. The model needs the metal's true HU: given by
-//    the user, or by default assumed such that the half-way level is the clip level.
+//    the user, or by default titanium alloy (6000 HU on an extended scale, the common stem
+//    material); behind a clip above that, the half-way level is assumed at the clip.
 #ifndef ibcImplantExtract_h
 #define ibcImplantExtract_h
 
@@ -79,6 +80,7 @@ struct EdgeModel
   bool clipped = false;
   double clipValue = 3071.0;
   double metalHU = 0.0;             ///< the metal's true value; 0 = plateau, or clip assumption
+  double assumedMetalHU = 6000.0;   ///< behind a clip without metalHU: titanium alloy
   double outsideStart = 2.5;        ///< mm beyond the threshold crossing where the tissue level
   double outsideMaximumStart = 5.0; ///< ... is measured (median over outsideLength), at least
   double outsideLength = 1.5;       ///< ... three edge widths out, clear of the blurred edge

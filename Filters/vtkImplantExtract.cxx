@@ -521,7 +521,7 @@ bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
       steps.data(),
       vertexCount,
       distances,
-      ibc::probe::Interpolation::Linear,
+      ibc::probe::Interpolation::Cubic,
       profiles.data(),
       status.data());
     this->UpdateProgress(0.7);
@@ -578,10 +578,10 @@ bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
     {
       vtkWarningMacro("Implant Extract: the CT clips at "
         << levels.clipValue
-        << " HU, below the metal's true value, so the edge is extrapolated assuming the metal "
-           "is twice the clip above the tissue (the half-way level at the clip, as for titanium "
-           "on a 12-bit scale). For cobalt-chromium or steel set Metal HU, or register the CAD "
-           "model (Implant Register) for an exact surface.");
+        << " HU, below the metal's true value, so the edge is extrapolated assuming titanium "
+           "alloy (6000 HU on an extended scale). For cobalt-chromium or steel, or a scanner "
+           "whose titanium reads otherwise, set Metal HU; or register the CAD model (Implant "
+           "Register) for an exact surface.");
     }
   }
   this->UpdateProgress(0.9);

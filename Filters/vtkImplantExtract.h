@@ -52,7 +52,7 @@ public:
 
   ///@{
   /// The metal's true HU, needed to place the edge when the CT clips (0 = automatic: the
-  /// visible plateau, or when clipped the assumption that the half-way level is the clip).
+  /// visible plateau, or when clipped titanium alloy, 6000 HU on an extended scale).
   vtkSetClampMacro(MetalHU, double, 0.0, 1e6);
   vtkGetMacro(MetalHU, double);
   ///@}

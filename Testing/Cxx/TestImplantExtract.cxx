@@ -164,17 +164,31 @@ TEST(ImplantExtract, ClippedTailIsExtrapolatedWithTheMetalValue)
       EXPECT_NEAR(fit.sigma, sigma, 0.05);
     }
   }
-  // Without the metal value the half-way level is assumed at the clip: exact when it is.
-  const double tissue = 300.0;
-  const std::vector<double> values =
-    edgeProfile(distances, 0.2, 1.0, 2.0 * 3071.0 - tissue, tissue, 3071.0);
-  EdgeModel model;
-  model.threshold = 2535.5;
-  model.clipped = true;
-  model.clipValue = 3071.0;
-  const EdgeFit fit = locateEdge(distances, values.data(), model);
-  ASSERT_TRUE(fit.valid);
-  EXPECT_NEAR(fit.edge, 0.2, 0.03);
+  // Without the metal value, titanium alloy (6000 HU) is assumed behind the clip.
+  {
+    const std::vector<double> values = edgeProfile(distances, 0.2, 1.0, 6000.0, 300.0, 3071.0);
+    EdgeModel model;
+    model.threshold = 2535.5;
+    model.clipped = true;
+    model.clipValue = 3071.0;
+    const EdgeFit fit = locateEdge(distances, values.data(), model);
+    ASSERT_TRUE(fit.valid);
+    EXPECT_NEAR(fit.edge, 0.2, 0.03);
+    EXPECT_DOUBLE_EQ(fit.metalHU, 6000.0);
+  }
+  // Behind a clip above that, the half-way level is assumed at the clip: exact when it is.
+  {
+    const double tissue = 300.0;
+    const std::vector<double> values =
+      edgeProfile(distances, 0.2, 1.0, 2.0 * 8000.0 - tissue, tissue, 8000.0);
+    EdgeModel model;
+    model.threshold = 5000.0;
+    model.clipped = true;
+    model.clipValue = 8000.0;
+    const EdgeFit fit = locateEdge(distances, values.data(), model);
+    ASSERT_TRUE(fit.valid);
+    EXPECT_NEAR(fit.edge, 0.2, 0.03);
+  }
 }
 
 TEST(ImplantExtract, ProfilesWithoutAnEdgeAreRejected)

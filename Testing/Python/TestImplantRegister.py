@@ -124,6 +124,16 @@ checks.check(rms <= 0.3 and angle <= 0.5,
 checks.check("matched the target" in captured.text, "a warning says that much of the CAD was trimmed")
 Delete(registration)
 
+# --- Thick slices (0.5 x 0.5 x 2 mm voxels): the extraction along z is coarser, the goal holds.
+thick = THAPhantom(BloomingWidth=2.0, Spacing=[0.5, 0.5, 2.0])
+thick_truth = servermanager.Fetch(thick, idx=1)
+moving, displacement = displaced(rotation_matrix((1, 0.5, 0), 15), (10, -10, 10))
+registration, data = register(moving, OutputPort(thick, 0))
+rms, angle, _ = errors(data, displacement)
+checks.check(rms <= 0.3 and angle <= 0.5,
+             "2 mm slices, CT target: vertex RMS error %.3f mm, rotation error %.3f deg" % (rms, angle))
+Delete(registration)
+
 # --- The ITK transform file: the inverse transform (resampling convention), in LPS.
 for coordinates in ["LPS", "RAS"]:
     path = os.path.join(out, "stem-%s.tfm" % coordinates)
