@@ -300,6 +300,17 @@ int vtkImplantRegister::RequestData(vtkInformation*,
           vtkErrorMacro("Implant Register: cannot write the transform file '"
             << this->TransformFileName << "'.");
         }
+        // x and y negated is a half turn about z: the mark of an STL in RAS (3D Slicer) placed
+        // on a CT in LPS, or the reverse. The registration undoes it, but the user should know.
+        const ibc::Rotation& r = result.transform.rotation;
+        if (r[0] < -0.996 && r[4] < -0.996 && r[8] > 0.996)
+        {
+          vtkWarningMacro("Implant Register: the CAD surface had to turn half a turn about z "
+                          "(x and y negated): it is probably in RAS coordinates (3D Slicer) while "
+                          "the CT is in LPS, or the reverse. The result is right; to keep the "
+                          "surfaces consistent, read the CT with Output Coordinates = RAS, or "
+                          "export the STL in LPS.");
+        }
         if (result.inlierFraction < 0.6)
         {
           vtkWarningMacro("Implant Register: only "
