@@ -456,6 +456,8 @@ private:
   // Flips that leave the surface unchanged: between coplanar faces, towards the Delaunay
   // triangulation. A CAD export's big planar faces are fans of slivers around one vertex;
   // splitting those as they are would pile thousands of vertices around the fan's apex.
+  /// CAD exports fan planar faces into slivers: flip them towards Delaunay first (the surface
+  /// does not change where the faces are coplanar).
   void delaunayOnPlanarFaces()
   {
     const double coplanar = std::cos(0.5 * Pi / 180.0);
@@ -464,50 +466,90 @@ private:
       std::size_t flips = 0;
       for (auto e : this->M.edges())
       {
-        if (this->M.is_boundary(e) || this->M.property(this->FeatureEdge, e) ||
-          !this->M.is_flip_ok(e))
-        {
-          continue;
-        }
-        const auto h0 = this->M.halfedge_handle(e, 0);
-        const auto h1 = this->M.halfedge_handle(e, 1);
-        const auto f0 = this->M.face_handle(h0);
-        const auto f1 = this->M.face_handle(h1);
-        if ((this->M.normal(f0) | this->M.normal(f1)) < coplanar)
-        {
-          continue;
-        }
-        const auto a = this->M.point(this->M.to_vertex_handle(h0));
-        const auto b = this->M.point(this->M.to_vertex_handle(h1));
-        const auto c = this->M.point(this->M.to_vertex_handle(this->M.next_halfedge_handle(h0)));
-        const auto d = this->M.point(this->M.to_vertex_handle(this->M.next_halfedge_handle(h1)));
-        auto angleAt =
-          [](const OpenMesh::Vec3d& apex, const OpenMesh::Vec3d& p, const OpenMesh::Vec3d& q)
-        {
-          const auto u = (p - apex).normalized();
-          const auto v = (q - apex).normalized();
-          return std::acos(std::clamp(u | v, -1.0, 1.0));
-        };
-        // Not Delaunay when the angles opposite the edge add up to more than 180 degrees; the
-        // flipped pair must stay convex (both new faces facing the same way).
-        if (angleAt(c, a, b) + angleAt(d, a, b) <= Pi + 1e-9)
-        {
-          continue;
-        }
-        const auto n1 = (d - c) % (a - c);
-        const auto n2 = (c - d) % (b - d);
-        if ((n1 | this->M.normal(f0)) <= 0.0 || (n2 | this->M.normal(f0)) <= 0.0)
-        {
-          continue;
-        }
-        this->M.flip(e);
-        this->M.set_normal(f0, this->M.calc_face_normal(f0));
-        this->M.set_normal(f1, this->M.calc_face_normal(f1));
-        ++flips;
+        flips += this->flipIfNotDelaunay(e, coplanar) ? 1 : 0;
       }
       if (flips == 0)
       {
         break;
+      }
+    }
+  }
+
+  /// Flips `e` when it is not Delaunay (the angles opposite it add up to more than 180 degrees),
+  /// its faces turn by less than acos(coplanar), it is no feature or border, and the flipped
+  /// pair stays convex. Face normals are computed here: faces made by splits have none cached.
+  bool flipIfNotDelaunay(Mesh::EdgeHandle e, double coplanar)
+  {
+    if (this->M.is_boundary(e) || this->M.property(this->FeatureEdge, e) || !this->M.is_flip_ok(e))
+    {
+      return false;
+    }
+    const auto h0 = this->M.halfedge_handle(e, 0);
+    const auto h1 = this->M.halfedge_handle(e, 1);
+    const auto f0 = this->M.face_handle(h0);
+    const auto f1 = this->M.face_handle(h1);
+    const auto a = this->M.point(this->M.to_vertex_handle(h0));
+    const auto b = this->M.point(this->M.to_vertex_handle(h1));
+    const auto c = this->M.point(this->M.to_vertex_handle(this->M.next_halfedge_handle(h0)));
+    const auto d = this->M.point(this->M.to_vertex_handle(this->M.next_halfedge_handle(h1)));
+    // Face 0 is (b, a, c) and face 1 is (a, b, d), in the mesh's orientation.
+    const auto normal0 = ((a - b) % (c - b)).normalized();
+    const auto normal1 = ((b - a) % (d - a)).normalized();
+    if ((normal0 | normal1) < coplanar)
+    {
+      return false;
+    }
+    auto angleAt =
+      [](const OpenMesh::Vec3d& apex, const OpenMesh::Vec3d& p, const OpenMesh::Vec3d& q)
+    {
+      const auto u = (p - apex).normalized();
+      const auto v = (q - apex).normalized();
+      return std::acos(std::clamp(u | v, -1.0, 1.0));
+    };
+    if (angleAt(c, a, b) + angleAt(d, a, b) <= Pi + 1e-9)
+    {
+      return false;
+    }
+    const auto n1 = (d - c) % (a - c);
+    const auto n2 = (c - d) % (b - d);
+    if ((n1 | normal0) <= 0.0 || (n2 | normal0) <= 0.0)
+    {
+      return false;
+    }
+    this->M.flip(e);
+    this->M.set_normal(f0, this->M.calc_face_normal(f0));
+    this->M.set_normal(f1, this->M.calc_face_normal(f1));
+    return true;
+  }
+
+  /// Lawson flips around a vertex just inserted: the edges opposite it that are not Delaunay
+  /// are flipped, and the flips propagate outward. Without this, bisecting the needles of a
+  /// CAD export makes new needles, and a dense export explodes into millions of vertices.
+  void legalizeAround(Mesh::VertexHandle inserted)
+  {
+    const double nearlyFlat = std::cos(10.0 * Pi / 180.0);
+    std::vector<Mesh::EdgeHandle> pending;
+    for (auto h : this->M.voh_range(inserted))
+    {
+      if (!this->M.is_boundary(h))
+      {
+        pending.push_back(this->M.edge_handle(this->M.next_halfedge_handle(h)));
+      }
+    }
+    int budget = 64;
+    while (!pending.empty() && budget-- > 0)
+    {
+      const Mesh::EdgeHandle e = pending.back();
+      pending.pop_back();
+      if (!this->flipIfNotDelaunay(e, nearlyFlat))
+      {
+        continue;
+      }
+      for (int side = 0; side < 2; ++side)
+      {
+        const auto h = this->M.halfedge_handle(e, side);
+        pending.push_back(this->M.edge_handle(this->M.next_halfedge_handle(h)));
+        pending.push_back(this->M.edge_handle(this->M.prev_halfedge_handle(h)));
       }
     }
   }
@@ -539,12 +581,12 @@ private:
         {
           continue;
         }
-        this->splitEdge(e);
+        this->legalizeAround(this->splitEdge(e));
       }
     }
   }
 
-  void splitEdge(Mesh::EdgeHandle e)
+  Mesh::VertexHandle splitEdge(Mesh::EdgeHandle e)
   {
     {
       const auto h = this->M.halfedge_handle(e, 0);
@@ -562,6 +604,7 @@ private:
           : this->M.from_vertex_handle(he);
         this->M.property(this->FeatureEdge, edge) = feature && (other == v0 || other == v1);
       }
+      return middle;
     }
   }
 
