@@ -123,33 +123,42 @@ struct PrimitiveTree
   std::vector<std::array<Vec3, Corners>> primitives;
   std::vector<std::int32_t> order;
   std::vector<Node> nodes;
+  std::vector<std::array<Vec3, 2>> boxes; // during build only
+  std::vector<Vec3> centers;              // during build only
 
   void add(const std::array<Vec3, Corners>& primitive) { primitives.push_back(primitive); }
   bool empty() const { return primitives.empty(); }
 
   void build()
   {
-    order.resize(primitives.size());
-    for (std::size_t i = 0; i < order.size(); ++i)
+    const std::size_t count = primitives.size();
+    order.resize(count);
+    // Each primitive's box and centre, once: the build reads them O(n log n) times.
+    boxes.resize(count);
+    centers.resize(count);
+    for (std::size_t i = 0; i < count; ++i)
     {
       order[i] = static_cast<std::int32_t>(i);
+      Vec3 low = primitives[i][0];
+      Vec3 high = low;
+      Vec3 sum;
+      for (const Vec3& p : primitives[i])
+      {
+        low = { std::min(low.x, p.x), std::min(low.y, p.y), std::min(low.z, p.z) };
+        high = { std::max(high.x, p.x), std::max(high.y, p.y), std::max(high.z, p.z) };
+        sum = sum + p;
+      }
+      boxes[i] = { low, high };
+      centers[i] = (1.0 / Corners) * sum;
     }
     nodes.clear();
     if (!primitives.empty())
     {
-      nodes.reserve(2 * primitives.size());
-      buildNode(0, static_cast<std::int32_t>(primitives.size()));
+      nodes.reserve(2 * count);
+      buildNode(0, static_cast<std::int32_t>(count));
     }
-  }
-
-  Vec3 center(std::int32_t index) const
-  {
-    Vec3 sum;
-    for (const Vec3& p : primitives[index])
-    {
-      sum = sum + p;
-    }
-    return (1.0 / Corners) * sum;
+    boxes = std::vector<std::array<Vec3, 2>>();
+    centers = std::vector<Vec3>();
   }
 
   std::int32_t buildNode(std::int32_t first, std::int32_t end)
@@ -161,15 +170,13 @@ struct PrimitiveTree
     node.high = -1.0 * node.low;
     for (std::int32_t i = first; i < end; ++i)
     {
-      for (const Vec3& p : primitives[order[i]])
-      {
-        node.low = {
-          std::min(node.low.x, p.x), std::min(node.low.y, p.y), std::min(node.low.z, p.z)
-        };
-        node.high = {
-          std::max(node.high.x, p.x), std::max(node.high.y, p.y), std::max(node.high.z, p.z)
-        };
-      }
+      const std::array<Vec3, 2>& box = boxes[order[i]];
+      node.low = { std::min(node.low.x, box[0].x),
+        std::min(node.low.y, box[0].y),
+        std::min(node.low.z, box[0].z) };
+      node.high = { std::max(node.high.x, box[1].x),
+        std::max(node.high.y, box[1].y),
+        std::max(node.high.z, box[1].z) };
     }
     const auto index = static_cast<std::int32_t>(nodes.size());
     nodes.push_back(node);
@@ -183,13 +190,14 @@ struct PrimitiveTree
     const Vec3 extent = node.high - node.low;
     const int axis =
       extent.x >= extent.y && extent.x >= extent.z ? 0 : (extent.y >= extent.z ? 1 : 2);
-    auto coordinate = [axis](Vec3 v) { return axis == 0 ? v.x : (axis == 1 ? v.y : v.z); };
     const std::int32_t middle = first + (end - first) / 2;
+    const Vec3* centre = centers.data();
+    auto coordinate = [axis, centre](std::int32_t i)
+    { return axis == 0 ? centre[i].x : (axis == 1 ? centre[i].y : centre[i].z); };
     std::nth_element(order.begin() + first,
       order.begin() + middle,
       order.begin() + end,
-      [&](std::int32_t a, std::int32_t b)
-      { return coordinate(center(a)) < coordinate(center(b)); });
+      [&](std::int32_t a, std::int32_t b) { return coordinate(a) < coordinate(b); });
     const std::int32_t left = buildNode(first, middle);
     const std::int32_t right = buildNode(middle, end);
     nodes[index].left = left;
@@ -222,10 +230,28 @@ struct PrimitiveTree
     double maxDistance,
     Vec3& best,
     double& bestDistance,
-    std::int32_t* bestPrimitive = nullptr) const
+    std::int32_t* bestPrimitive = nullptr,
+    std::int32_t hint = -1) const
   {
     double bestSquared = maxDistance * maxDistance;
     bool found = false;
+    // A hint (the primitive this point was nearest last time) gives a tight first bound, so the
+    // search visits only the few boxes closer than that.
+    if (hint >= 0 && hint < static_cast<std::int32_t>(primitives.size()))
+    {
+      const Vec3 q = closestOn(p, hint);
+      const Vec3 d = q - p;
+      if (dot(d, d) <= bestSquared)
+      {
+        bestSquared = dot(d, d);
+        best = q;
+        found = true;
+        if (bestPrimitive)
+        {
+          *bestPrimitive = hint;
+        }
+      }
+    }
     if (nodes.empty())
     {
       return false;
@@ -353,6 +379,11 @@ public:
     }
     this->M.add_property(this->FeatureEdge);
     this->M.add_property(this->Feature);
+    this->M.add_property(this->SurfaceHint);
+    for (auto v : this->M.vertices())
+    {
+      this->M.property(this->SurfaceHint, v) = -1;
+    }
     this->M.update_face_normals();
     this->markFeatures();
     this->Lines.build();
@@ -460,17 +491,28 @@ private:
   /// does not change where the faces are coplanar).
   void delaunayOnPlanarFaces()
   {
+    // Lawson's algorithm: every edge once, then only the edges around a flip.
     const double coplanar = std::cos(0.5 * Pi / 180.0);
-    for (int pass = 0; pass < 50; ++pass)
+    std::vector<Mesh::EdgeHandle> pending;
+    pending.reserve(this->M.n_edges());
+    for (auto e : this->M.edges())
     {
-      std::size_t flips = 0;
-      for (auto e : this->M.edges())
+      pending.push_back(e);
+    }
+    std::size_t budget = 50 * this->M.n_edges();
+    while (!pending.empty() && budget-- > 0)
+    {
+      const Mesh::EdgeHandle e = pending.back();
+      pending.pop_back();
+      if (!this->flipIfNotDelaunay(e, coplanar))
       {
-        flips += this->flipIfNotDelaunay(e, coplanar) ? 1 : 0;
+        continue;
       }
-      if (flips == 0)
+      for (int side = 0; side < 2; ++side)
       {
-        break;
+        const auto h = this->M.halfedge_handle(e, side);
+        pending.push_back(this->M.edge_handle(this->M.next_halfedge_handle(h)));
+        pending.push_back(this->M.edge_handle(this->M.prev_halfedge_handle(h)));
       }
     }
   }
@@ -595,6 +637,7 @@ private:
       const bool feature = this->M.property(this->FeatureEdge, e);
       const auto middle = this->M.add_vertex(0.5 * (this->M.point(v0) + this->M.point(v1)));
       this->M.split(e, middle);
+      this->M.property(this->SurfaceHint, middle) = this->M.property(this->SurfaceHint, v0);
       this->M.property(this->Feature, middle) = feature ? OnFeatureLine : Smooth;
       for (auto edge : this->M.ve_range(middle))
       {
@@ -830,6 +873,26 @@ private:
     }
   }
 
+  /// Closest point on the input surface, starting from the piece this vertex (or the vertex it
+  /// was split from) was nearest last time; remembers the new one.
+  bool projectOntoSurface(Mesh::VertexHandle v,
+    Vec3 p,
+    double near,
+    double reach,
+    Vec3& q,
+    double& distance)
+  {
+    std::int32_t& hint = this->M.property(this->SurfaceHint, v);
+    std::int32_t nearest = -1;
+    const bool found = this->Surface.closest(p, near, q, distance, &nearest, hint) ||
+      this->Surface.closest(p, reach, q, distance, &nearest, hint);
+    if (found)
+    {
+      hint = nearest;
+    }
+    return found;
+  }
+
   void projectToInput()
   {
     const double reach = 4.0 * this->Opts.targetEdgeLength;
@@ -858,8 +921,7 @@ private:
             this->M.property(this->Feature, v) == OnFeatureLine && !this->Lines.empty();
           const bool found = onLine ? (this->Lines.closest(p, near, q, distance) ||
                                         this->Lines.closest(p, reach, q, distance))
-                                    : (this->Surface.closest(p, near, q, distance) ||
-                                        this->Surface.closest(p, reach, q, distance));
+                                    : this->projectOntoSurface(v, p, near, reach, q, distance);
           if (found)
           {
             projected[i] = toOM(q);
@@ -880,6 +942,7 @@ private:
   PrimitiveTree<2> Lines;
   OpenMesh::EPropHandleT<bool> FeatureEdge;
   OpenMesh::VPropHandleT<std::uint8_t> Feature;
+  OpenMesh::VPropHandleT<std::int32_t> SurfaceHint; // the surface piece last nearest
 };
 } // namespace
 
