@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 
 namespace ibc
@@ -356,16 +357,32 @@ public:
     : Input(input)
     , Opts(options)
   {
-    // The projection target: the input cut into pieces no longer than twice the target (the
-    // same surface exactly), so that a CAD export's huge fan triangles and slivers do not
-    // overlap every box of the search tree.
-    const double longest = 2.0 * std::max(options.targetEdgeLength, 1e-6);
+    // The input's triangles around each of its vertices (compressed rows), for walking from a
+    // vertex's last nearest triangle to its new one.
+    this->CornerStart.assign(input.points.size() + 1, 0);
     for (const auto& t : input.triangles)
     {
-      addBisected(
-        this->Surface, input.points[t[0]], input.points[t[1]], input.points[t[2]], longest);
+      for (int corner = 0; corner < 3; ++corner)
+      {
+        ++this->CornerStart[t[corner] + 1];
+      }
     }
-    this->Surface.build();
+    for (std::size_t v = 0; v < input.points.size(); ++v)
+    {
+      this->CornerStart[v + 1] += this->CornerStart[v];
+    }
+    this->CornerTriangles.resize(this->CornerStart.back());
+    {
+      std::vector<std::int64_t> fill(this->CornerStart.begin(), this->CornerStart.end() - 1);
+      for (std::size_t index = 0; index < input.triangles.size(); ++index)
+      {
+        for (int corner = 0; corner < 3; ++corner)
+        {
+          this->CornerTriangles[fill[input.triangles[index][corner]]++] =
+            static_cast<std::int32_t>(index);
+        }
+      }
+    }
 
     std::vector<Mesh::VertexHandle> handles;
     handles.reserve(input.points.size());
@@ -382,7 +399,10 @@ public:
     this->M.add_property(this->SurfaceHint);
     for (auto v : this->M.vertices())
     {
-      this->M.property(this->SurfaceHint, v) = -1;
+      // An input vertex lies on every triangle around it: any of them starts its walk.
+      const std::int64_t first = this->CornerStart[v.idx()];
+      this->M.property(this->SurfaceHint, v) =
+        first < this->CornerStart[v.idx() + 1] ? this->CornerTriangles[first] : -1;
     }
     this->M.update_face_normals();
     this->markFeatures();
@@ -875,6 +895,23 @@ private:
 
   /// Closest point on the input surface, starting from the piece this vertex (or the vertex it
   /// was split from) was nearest last time; remembers the new one.
+  /// The projection target for searches: the input cut into pieces no longer than eight times
+  /// the target (the same surface exactly), so that a CAD export's huge fan triangles and
+  /// slivers do not overlap every box of the tree.
+  void buildSurfaceTree()
+  {
+    const TriangleMesh& input = this->Input;
+    const double longest = 8.0 * std::max(this->Opts.targetEdgeLength, 1e-6);
+    for (std::size_t index = 0; index < input.triangles.size(); ++index)
+    {
+      const auto& t = input.triangles[index];
+      addBisected(
+        this->Surface, input.points[t[0]], input.points[t[1]], input.points[t[2]], longest);
+      this->PieceSource.resize(this->Surface.primitives.size(), static_cast<std::int32_t>(index));
+    }
+    this->Surface.build();
+  }
+
   bool projectOntoSurface(Mesh::VertexHandle v,
     Vec3 p,
     double near,
@@ -883,14 +920,74 @@ private:
     double& distance)
   {
     std::int32_t& hint = this->M.property(this->SurfaceHint, v);
+    if (hint >= 0 && this->walkToNearest(p, near, hint, q, distance))
+    {
+      return true;
+    }
+    // The search tree is built the first time a walk does not suffice (threads wait for it).
+    std::call_once(this->SurfaceBuilt, [this] { this->buildSurfaceTree(); });
     std::int32_t nearest = -1;
-    const bool found = this->Surface.closest(p, near, q, distance, &nearest, hint) ||
-      this->Surface.closest(p, reach, q, distance, &nearest, hint);
+    const bool found = this->Surface.closest(p, near, q, distance, &nearest) ||
+      this->Surface.closest(p, reach, q, distance, &nearest);
     if (found)
     {
-      hint = nearest;
+      hint = this->PieceSource[nearest];
     }
     return found;
+  }
+
+  /// From the input triangle a vertex was nearest last time, steps to a neighbouring triangle
+  /// (sharing a corner) while that is nearer: vertices move little between projections, so a
+  /// step or two finds the nearest triangle without searching the tree. Accepted only within
+  /// `near` (a local minimum farther away could be the wrong side of a thin part).
+  bool walkToNearest(Vec3 p, double near, std::int32_t& triangle, Vec3& q, double& distance) const
+  {
+    auto closestOn = [this](Vec3 point, std::int32_t index)
+    {
+      const auto& t = this->Input.triangles[index];
+      return closestOnTriangle(
+        point, this->Input.points[t[0]], this->Input.points[t[1]], this->Input.points[t[2]]);
+    };
+    std::int32_t current = triangle;
+    Vec3 best = closestOn(p, current);
+    double bestSquared = dot(best - p, best - p);
+    for (int step = 0; step < 16; ++step)
+    {
+      std::int32_t next = current;
+      for (int corner = 0; corner < 3; ++corner)
+      {
+        const std::int64_t vertex = this->Input.triangles[current][corner];
+        for (std::int64_t k = this->CornerStart[vertex]; k < this->CornerStart[vertex + 1]; ++k)
+        {
+          const std::int32_t candidate = this->CornerTriangles[k];
+          if (candidate == current)
+          {
+            continue;
+          }
+          const Vec3 c = closestOn(p, candidate);
+          const double squared = dot(c - p, c - p);
+          if (squared < bestSquared)
+          {
+            bestSquared = squared;
+            best = c;
+            next = candidate;
+          }
+        }
+      }
+      if (next == current)
+      {
+        break;
+      }
+      current = next;
+    }
+    if (bestSquared > near * near)
+    {
+      return false;
+    }
+    triangle = current;
+    q = best;
+    distance = std::sqrt(bestSquared);
+    return true;
   }
 
   void projectToInput()
@@ -938,11 +1035,15 @@ private:
   const TriangleMesh& Input;
   Options Opts;
   Mesh M;
-  PrimitiveTree<3> Surface;
+  PrimitiveTree<3> Surface; // built on first need, see buildSurfaceTree
+  std::once_flag SurfaceBuilt;
   PrimitiveTree<2> Lines;
   OpenMesh::EPropHandleT<bool> FeatureEdge;
   OpenMesh::VPropHandleT<std::uint8_t> Feature;
-  OpenMesh::VPropHandleT<std::int32_t> SurfaceHint; // the surface piece last nearest
+  OpenMesh::VPropHandleT<std::int32_t> SurfaceHint; // the input triangle last nearest
+  std::vector<std::int32_t> PieceSource;            // input triangle of each tree piece
+  std::vector<std::int64_t> CornerStart;            // input triangles around each input vertex:
+  std::vector<std::int32_t> CornerTriangles;        // CornerTriangles[CornerStart[v] ...]
 };
 } // namespace
 
