@@ -4,13 +4,13 @@
 #include "ibcCollective.h"
 #include "ibcImplantExtract.h"
 #include "ibcNormalProbe.h"
+#include "ibcPipeline.h"
 #include "ibcSMP.h"
 #include "ibcSurfaceArrays.h"
 
 #include <vtkCellArray.h>
 #include <vtkDataArray.h>
 #include <vtkDoubleArray.h>
-#include <vtkExtentTranslator.h>
 #include <vtkFieldData.h>
 #include <vtkFloatArray.h>
 #include <vtkFlyingEdges3D.h>
@@ -140,22 +140,8 @@ int vtkImplantExtract::RequestUpdateExtent(vtkInformation*,
   vtkInformation* outInfo = outputVector->GetInformationObject(0);
   const int piece = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER());
   const int pieces = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES());
-  // Only this rank's piece of the volume (by extent, as piece 0 of 1, so that the executive does
-  // not split it again); the metal's box is gathered later.
-  vtkInformation* volumeInfo = inputVector[0]->GetInformationObject(0);
-  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), 0);
-  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), 1);
-  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_GHOST_LEVELS(), 0);
-  if (volumeInfo->Has(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT()))
-  {
-    int whole[6];
-    int extent[6];
-    volumeInfo->Get(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), whole);
-    vtkNew<vtkExtentTranslator> translator;
-    translator->PieceToExtentThreadSafe(
-      piece, pieces, 0, whole, extent, vtkExtentTranslator::BLOCK_MODE, 0);
-    volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT(), extent, 6);
-  }
+  // Only this rank's piece of the volume; the metal's box is gathered later.
+  ibc::requestVolumePiece(inputVector[0]->GetInformationObject(0), piece, pieces, 0);
   return 1;
 }
 

@@ -2,6 +2,7 @@
 #include "vtkImplantRegister.h"
 
 #include "ibcCollective.h"
+#include "ibcPipeline.h"
 #include "ibcRegister.h"
 #include "ibcSMP.h"
 #include "ibcSurfaceArrays.h"
@@ -9,7 +10,6 @@
 
 #include <vtkDataArray.h>
 #include <vtkDoubleArray.h>
-#include <vtkExtentTranslator.h>
 #include <vtkFieldData.h>
 #include <vtkImageData.h>
 #include <vtkInformation.h>
@@ -142,16 +142,7 @@ int vtkImplantRegister::RequestUpdateExtent(vtkInformation*,
   vtkInformation* targetInfo = inputVector[1]->GetInformationObject(0);
   if (targetInfo->Has(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT()))
   {
-    // A CT: this rank's piece by extent, as piece 0 of 1 (see vtkImplantExtract).
-    int whole[6];
-    int extent[6];
-    targetInfo->Get(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), whole);
-    vtkNew<vtkExtentTranslator> translator;
-    translator->PieceToExtentThreadSafe(
-      piece, pieces, 0, whole, extent, vtkExtentTranslator::BLOCK_MODE, 0);
-    targetInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), 0);
-    targetInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), 1);
-    targetInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT(), extent, 6);
+    ibc::requestVolumePiece(targetInfo, piece, pieces, 0); // a CT: this rank's piece
   }
   else
   {

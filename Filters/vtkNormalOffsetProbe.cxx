@@ -3,6 +3,7 @@
 
 #include "ibcCollective.h"
 #include "ibcNormalProbe.h"
+#include "ibcPipeline.h"
 #include "ibcSMP.h"
 #include "ibcSurfaceArrays.h"
 
@@ -11,7 +12,6 @@
 #include <vtkCommunicator.h>
 #include <vtkDataArray.h>
 #include <vtkDoubleArray.h>
-#include <vtkExtentTranslator.h>
 #include <vtkFieldData.h>
 #include <vtkFloatArray.h>
 #include <vtkImageData.h>
@@ -150,21 +150,7 @@ int vtkNormalOffsetProbe::RequestUpdateExtent(vtkInformation*,
   // cell, never the whole volume.
   vtkInformation* volumeInfo = inputVector[1]->GetInformationObject(0);
   const int ghosts = probe::stencilReach(static_cast<probe::Interpolation>(this->Interpolation));
-  // Ask by extent, as piece 0 of 1: the executive splits the update extent by the piece request
-  // once more, so a piece request would cut this rank's extent again.
-  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), 0);
-  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), 1);
-  volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_GHOST_LEVELS(), 0);
-  if (volumeInfo->Has(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT()))
-  {
-    int whole[6];
-    int extent[6];
-    volumeInfo->Get(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), whole);
-    vtkNew<vtkExtentTranslator> translator;
-    translator->PieceToExtentThreadSafe(
-      piece, pieces, ghosts, whole, extent, vtkExtentTranslator::BLOCK_MODE, 0);
-    volumeInfo->Set(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT(), extent, 6);
-  }
+  ibc::requestVolumePiece(volumeInfo, piece, pieces, ghosts);
   return 1;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ibcTestVolumes.h"
 
+#include "ibcLinearAlgebra.h"
+
 #include "itkGDCMImageIO.h"
 #include "itkImage.h"
 #include "itkImageFileWriter.h"
@@ -22,23 +24,7 @@ namespace testvolumes
 {
 namespace
 {
-using Matrix = std::array<double, 9>;
-
-Matrix multiply(const Matrix& a, const Matrix& b)
-{
-  Matrix product{};
-  for (int row = 0; row < 3; ++row)
-  {
-    for (int column = 0; column < 3; ++column)
-    {
-      for (int inner = 0; inner < 3; ++inner)
-      {
-        product[3 * row + column] += a[3 * row + inner] * b[3 * inner + column];
-      }
-    }
-  }
-  return product;
-}
+using Matrix = Rotation; // row-major 3x3 (ibcLinearAlgebra.h), multiplied by ibc::multiply
 
 template<typename ImageType>
 void setGeometry(ImageType* image, const WrittenGeometry& geometry, int firstSlice, int slices)

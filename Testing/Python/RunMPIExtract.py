@@ -4,9 +4,7 @@ the metal's box is gathered on rank 0 and the surface equals the serial one poin
 Run by ctest with the system python3; starts pvpython and mpirun itself."""
 import argparse
 import os
-import shutil
 import sys
-import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 
@@ -16,26 +14,17 @@ import ibctest  # noqa: E402
 parser = argparse.ArgumentParser()
 parser.add_argument("--np", type=int, default=3)
 args = parser.parse_args()
-out = ibctest.output_dir("mpi-extract-np%d" % args.np)
-shutil.rmtree(out)
-os.makedirs(out)
+out = ibctest.fresh_output_dir("mpi-extract-np%d" % args.np)
 stage = os.path.join(os.path.dirname(os.path.abspath(__file__)), "MPIExtractStage.py")
 ibctest.run_stages(stage, out, args.np, [["--name", "parallel"]])
 
 from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402
-from vtkmodules.vtkIOXML import vtkXMLPolyDataReader  # noqa: E402
 
 checks = ibctest.Checker("RunMPIExtract np=%d" % args.np)
 
 
 def pieces(name):
-    result = []
-    for piece in ElementTree.parse(os.path.join(out, name + ".pvtp")).getroot().iter("Piece"):
-        reader = vtkXMLPolyDataReader()
-        reader.SetFileName(os.path.join(out, piece.get("Source")))
-        reader.Update()
-        result.append(reader.GetOutput())
-    return result
+    return ibctest.read_pieces(os.path.join(out, name + ".pvtp"))
 
 
 serial = pieces("serial")[0]

@@ -5,10 +5,8 @@ with the serial geometry.
 Run by ctest with the system python3; starts pvpython and mpirun itself."""
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 
@@ -19,30 +17,19 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--np", type=int, default=3)
 args = parser.parse_args()
 
-out = ibctest.output_dir("mpi-reader-np%d" % args.np)
-shutil.rmtree(out)
-os.makedirs(out)
+out = ibctest.fresh_output_dir("mpi-reader-np%d" % args.np)
 subprocess.run([os.environ["IBC_WRITE_TEST_VOLUMES"], os.path.join(out, "volumes")], check=True)
 stage = os.path.join(os.path.dirname(os.path.abspath(__file__)), "MPIReaderStage.py")
 ibctest.run_stages(stage, out, args.np, [["--name", "parallel"]])
 
 from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402
-from vtkmodules.vtkIOXML import vtkXMLImageDataReader  # noqa: E402
 
 checks = ibctest.Checker("RunMPIReader np=%d" % args.np)
 checks.check(open(os.path.join(out, "parallel.ranks")).read().strip() == str(args.np),
              "pvbatch ran on %d ranks" % args.np)
 
 
-def pieces(meta_file):
-    root = ElementTree.parse(meta_file).getroot()
-    result = []
-    for piece in root.iter("Piece"):
-        reader = vtkXMLImageDataReader()
-        reader.SetFileName(os.path.join(os.path.dirname(meta_file), piece.get("Source")))
-        reader.Update()
-        result.append(reader.GetOutput())
-    return result
+pieces = ibctest.read_pieces
 
 
 for source in ["dicom", "ct_mha", "ct_nii_gz"]:

@@ -4,9 +4,7 @@ surface with exactly the serial number of points and triangles, on rank 0.
 Run by ctest with the system python3; starts pvpython and mpirun itself."""
 import argparse
 import os
-import shutil
 import sys
-import xml.etree.ElementTree as ElementTree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ibctest  # noqa: E402
@@ -14,27 +12,15 @@ import ibctest  # noqa: E402
 parser = argparse.ArgumentParser()
 parser.add_argument("--np", type=int, default=2)
 args = parser.parse_args()
-out = ibctest.output_dir("mpi-remesh-np%d" % args.np)
-shutil.rmtree(out)
-os.makedirs(out)
+out = ibctest.fresh_output_dir("mpi-remesh-np%d" % args.np)
 stage = os.path.join(os.path.dirname(os.path.abspath(__file__)), "MPIRemeshStage.py")
 ibctest.run_stages(stage, out, args.np, [["--name", "parallel"]])
-
-from vtkmodules.vtkFiltersCore import vtkFeatureEdges  # noqa: E402
-from vtkmodules.vtkIOXML import vtkXMLPolyDataReader  # noqa: E402
 
 checks = ibctest.Checker("RunMPIRemesh np=%d" % args.np)
 
 
 def pieces(name):
-    meta = os.path.join(out, name + ".pvtp")
-    result = []
-    for piece in ElementTree.parse(meta).getroot().iter("Piece"):
-        reader = vtkXMLPolyDataReader()
-        reader.SetFileName(os.path.join(out, piece.get("Source")))
-        reader.Update()
-        result.append(reader.GetOutput())
-    return result
+    return ibctest.read_pieces(os.path.join(out, name + ".pvtp"))
 
 
 serial = pieces("serial")[0]
@@ -45,12 +31,5 @@ checks.check(result.GetNumberOfPoints() == serial.GetNumberOfPoints() and
              result.GetNumberOfCells() == serial.GetNumberOfCells(),
              "points and triangles equal serial: %d / %d vs %d / %d" % (
                  result.GetNumberOfPoints(), result.GetNumberOfCells(), serial.GetNumberOfPoints(), serial.GetNumberOfCells()))
-edges = vtkFeatureEdges()
-edges.SetInputData(result)
-edges.BoundaryEdgesOn()
-edges.NonManifoldEdgesOn()
-edges.FeatureEdgesOff()
-edges.ManifoldEdgesOff()
-edges.Update()
-checks.check(edges.GetOutput().GetNumberOfCells() == 0, "the gathered, remeshed surface is closed and manifold")
+checks.check(ibctest.open_or_nonmanifold_edges(result) == 0, "the gathered, remeshed surface is closed and manifold")
 checks.finish()

@@ -9,7 +9,7 @@ import numpy as np
 from paraview import servermanager
 from paraview.simple import *  # noqa: F401,F403
 from vtkmodules.util.numpy_support import vtk_to_numpy
-from vtkmodules.vtkFiltersCore import vtkFeatureEdges, vtkImplicitPolyDataDistance, vtkMassProperties
+from vtkmodules.vtkFiltersCore import vtkImplicitPolyDataDistance, vtkMassProperties
 
 import ibctest
 
@@ -27,17 +27,6 @@ def distances_to(truth, surface):
     implicit.SetInput(truth)
     points = vtk_to_numpy(surface.GetPoints().GetData())
     return np.array([implicit.EvaluateFunction(p) for p in points])
-
-
-def closed_and_manifold(surface):
-    edges = vtkFeatureEdges()
-    edges.SetInputData(surface)
-    edges.BoundaryEdgesOn()
-    edges.NonManifoldEdgesOn()
-    edges.FeatureEdgesOff()
-    edges.ManifoldEdgesOff()
-    edges.Update()
-    return edges.GetOutput().GetNumberOfCells() == 0
 
 
 def volume_of(surface):
@@ -73,7 +62,7 @@ for blooming in [1.0, 2.0]:
                  % (label, np.abs(d_corrected).mean(), np.abs(d_plain).mean()))
     checks.check(np.abs(d_corrected).mean() < np.abs(d_plain).mean(),
                  "%s: the correction brings the surface closer than the threshold surface" % label)
-    checks.check(closed_and_manifold(corrected), "%s: closed and manifold" % label)
+    checks.check(ibctest.open_or_nonmanifold_edges(corrected) == 0, "%s: closed and manifold" % label)
     true_volume = volume_of(truth)
     checks.check(abs(field(corrected, "Volume") / true_volume - 1.0) < 0.03,
                  "%s: volume %.0f mm3 within 3 %% of the true %.0f mm3 (threshold surface %.0f mm3)"

@@ -8,7 +8,6 @@ import numpy as np
 from paraview import servermanager
 from paraview.simple import *  # noqa: F401,F403
 from vtkmodules.util.numpy_support import vtk_to_numpy
-from vtkmodules.vtkFiltersCore import vtkFeatureEdges
 
 import ibctest
 
@@ -21,15 +20,8 @@ phantom = THAPhantom(Spacing=[3.0, 3.0, 3.0])
 remeshed = ImplantRemesh(Input=OutputPort(phantom, 1), TargetEdgeLength=1.0)
 data = servermanager.Fetch(remeshed)
 field = lambda name: data.GetFieldData().GetArray(name).GetValue(0)
-edges = vtkFeatureEdges()
-edges.SetInputData(data)
-edges.BoundaryEdgesOn()
-edges.NonManifoldEdgesOn()
-edges.FeatureEdgesOff()
-edges.ManifoldEdgesOff()
-edges.Update()
-checks.check(edges.GetOutput().GetNumberOfCells() == 0, "closed and manifold (vtkFeatureEdges finds %d open or "
-             "non-manifold edges)" % edges.GetOutput().GetNumberOfCells())
+open_edges = ibctest.open_or_nonmanifold_edges(data)
+checks.check(open_edges == 0, "closed and manifold (vtkFeatureEdges finds %d open or non-manifold edges)" % open_edges)
 points = vtk_to_numpy(data.GetPoints().GetData())
 triangles = vtk_to_numpy(data.GetPolys().GetConnectivityArray()).reshape(-1, 3)
 volume = np.einsum("ij,ij->i", points[triangles[:, 0]], np.cross(points[triangles[:, 1]], points[triangles[:, 2]])).sum() / 6

@@ -16,6 +16,42 @@ def output_dir(name):
     return path
 
 
+def fresh_output_dir(name):
+    """An empty output folder (what an earlier run left is removed)."""
+    import shutil
+    path = output_dir(name)
+    shutil.rmtree(path)
+    os.makedirs(path)
+    return path
+
+
+def read_pieces(meta_file):
+    """The data sets of every piece named in a .pvtp or .pvti file, in file order."""
+    import xml.etree.ElementTree as ElementTree
+    from vtkmodules.vtkIOXML import vtkXMLImageDataReader, vtkXMLPolyDataReader
+    folder = os.path.dirname(meta_file)
+    result = []
+    for piece in ElementTree.parse(meta_file).getroot().iter("Piece"):
+        reader = vtkXMLImageDataReader() if meta_file.endswith(".pvti") else vtkXMLPolyDataReader()
+        reader.SetFileName(os.path.join(folder, piece.get("Source")))
+        reader.Update()
+        result.append(reader.GetOutput())
+    return result
+
+
+def open_or_nonmanifold_edges(surface):
+    """Number of boundary and non-manifold edges (0 for a closed, manifold surface)."""
+    from vtkmodules.vtkFiltersCore import vtkFeatureEdges
+    edges = vtkFeatureEdges()
+    edges.SetInputData(surface)
+    edges.BoundaryEdgesOn()
+    edges.NonManifoldEdgesOn()
+    edges.FeatureEdgesOff()
+    edges.ManifoldEdgesOff()
+    edges.Update()
+    return edges.GetOutput().GetNumberOfCells()
+
+
 def load_plugin(namespace, remote=False):
     from paraview import simple
     if remote:

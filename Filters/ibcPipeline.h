@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Pipeline helpers shared by the filters that take a CT.
+#ifndef ibcPipeline_h
+#define ibcPipeline_h
+
+#include "ImplantBoneContactFiltersModule.h" // for export macro
+
+class vtkInformation;
+
+namespace ibc
+{
+/// Asks an image input for this rank's piece of its whole extent (plus `ghosts` voxels), by
+/// extent and as piece 0 of 1: given a piece request, the executive would split the extent a
+/// second time. Does nothing when the input has no whole extent.
+IMPLANTBONECONTACTFILTERS_EXPORT void requestVolumePiece(vtkInformation* volumeInfo,
+  int piece,
+  int pieces,
+  int ghosts);
+}
+
+#endif
