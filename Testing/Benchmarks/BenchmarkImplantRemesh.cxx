@@ -2,7 +2,7 @@
 // Benchmark of Implant Remesh on the THA Phantom's stem at high tessellation (about 1M CAD
 // triangles) remeshed to about 100k points, and at a 1 mm target. Not a test: it only prints.
 //
-//   build/bin/ibcBenchmarkImplantRemesh [chord tolerance, default 0.00035 mm]
+//   build/bin/ibcBenchmarkImplantRemesh [chord tolerance, default 0.00035 mm] [iterations]
 #include "ibcRemesh.h"
 #include "ibcSMP.h"
 #include "ibcTHAPhantomModel.h"
@@ -68,6 +68,10 @@ int main(int argc, char* argv[])
 
   remesh::Options options;
   options.targetEdgeLength = remesh::edgeLengthForPointCount(remesh::surfaceArea(clean), 100000);
+  if (argc > 2)
+  {
+    options.iterations = std::atoi(argv[2]);
+  }
   start = std::chrono::steady_clock::now();
   const remesh::TriangleMesh hundredK = remesh::remeshSurface(clean, options);
   report("to about 100k points", hundredK, clean, repairTime + seconds(start));
