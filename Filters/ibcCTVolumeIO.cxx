@@ -282,13 +282,15 @@ Geometry flipLPSRAS(const Geometry& geometry)
   return flipped;
 }
 
-std::vector<DicomSeries> scanDicomFolder(const std::string& folder, std::string& error)
+namespace
+{
+std::vector<DicomSeries> scanFolder(const std::string& folder, bool recursive, std::string& error)
 {
   // GDCM prints warnings for every odd header; the reader reports what matters itself.
   gdcm::Trace::WarningOff();
 
   gdcm::Directory directory;
-  directory.Load(folder, false);
+  directory.Load(folder, recursive);
   const gdcm::Directory::FilenamesType& files = directory.GetFilenames();
   if (files.empty())
   {
@@ -406,6 +408,23 @@ std::vector<DicomSeries> scanDicomFolder(const std::string& folder, std::string&
   std::stable_sort(series.begin(),
     series.end(),
     [](const DicomSeries& a, const DicomSeries& b) { return a.files.size() > b.files.size(); });
+  return series;
+}
+} // namespace
+
+std::vector<DicomSeries> scanDicomFolder(const std::string& folder, std::string& error)
+{
+  std::vector<DicomSeries> series = scanFolder(folder, false, error);
+  if (series.empty())
+  {
+    // Exports often nest the slices (DICOM/PA0/ST0/SE0/...): look below before giving up.
+    std::string nestedError;
+    series = scanFolder(folder, true, nestedError);
+    if (!series.empty())
+    {
+      error.clear();
+    }
+  }
   return series;
 }
 

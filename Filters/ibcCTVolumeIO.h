@@ -67,8 +67,9 @@ struct DicomSeries
   std::vector<double> sliceOffsets; // position of each file along the normal (mm)
 };
 
-/// Scan a folder (not recursive) for DICOM image series. Files that are not DICOM are skipped.
-/// Series are split when orientation or matrix size differ inside one Series Instance UID.
+/// Scan a folder for DICOM image series (its sub-folders too when it holds none itself, as
+/// exports nest them). Files that are not DICOM are skipped. Series are split when orientation
+/// or matrix size differ inside one Series Instance UID.
 std::vector<DicomSeries> scanDicomFolder(const std::string& folder, std::string& error);
 
 class VolumeFile

@@ -127,6 +127,22 @@ TEST(CTVolumeIO, OpeningAnyFileOfTheSeriesReadsTheSeries)
   EXPECT_EQ(volume.geometry().dimensions[2], 11);
 }
 
+TEST(CTVolumeIO, NestedExportFoldersAreSearched)
+{
+  // An export that nests the series below the folder the user picks.
+  const std::string top = testFolder() + "/export";
+  const std::string nested = top + "/PA000000/ST000000";
+  ASSERT_EQ(std::system((
+              "mkdir -p " + nested + " && cp -r " + testFolder() + "/dicom " + nested + "/SE000000")
+                          .c_str()),
+    0);
+  ct::VolumeFile volume;
+  std::string error;
+  ASSERT_TRUE(volume.open(top, "", error)) << error;
+  EXPECT_EQ(volume.geometry().dimensions[2], 11);
+  EXPECT_EQ(checkEveryVoxel<float>(volume, false), 23L * 19 * 11);
+}
+
 TEST(CTVolumeIO, SeveralSeriesInOneFolder)
 {
   ct::VolumeFile volume;
