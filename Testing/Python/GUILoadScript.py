@@ -27,7 +27,28 @@ try:
     rows = zones.GetDataInformation(1).GetNumberOfRows()
     if rows != 15:
         raise RuntimeError("the zone table has %d rows, not 15" % rows)
-    result.write("cells %d\nHU range %s\ntable rows %d\nscreenshot %s\nOK\n" % (cells, hu_range, rows, screenshot))
+    # CT Volume Reader on a DICOM folder, made the active source so that its panel is built.
+    reader = simple.CTVolumeReader(FileName=os.path.join(os.environ["IBC_GUI_VOLUMES"], "dicom"))
+    simple.SetActiveSource(reader)
+    simple.Show(reader, view)
+    series = list(reader.GetProperty("AvailableSeries"))
+    dimensions = reader.GetDataInformation().GetExtent()
+    if len(series) != 2 or dimensions[5] != 10:
+        raise RuntimeError("CT Volume Reader: series %s, extent %s" % (series, dimensions))
+    # The implant from the CT: extracted, and the CAD stem registered onto the CT.
+    extracted = simple.ImplantExtract(Input=simple.OutputPort(phantom, 0))
+    simple.SetActiveSource(extracted)
+    simple.Show(extracted, view)
+    registered = simple.ImplantRegister(Input=simple.OutputPort(phantom, 1), Target=extracted)
+    simple.SetActiveSource(registered)
+    simple.Show(registered, view)
+    simple.Render(view)
+    metal_points = extracted.GetDataInformation().GetNumberOfPoints()
+    rms = registered.FieldData["RMSDistance"].GetRange()[0]
+    if metal_points == 0 or not rms < 0.5:
+        raise RuntimeError("Implant Extract gave %d points, Implant Register RMS %s" % (metal_points, rms))
+    result.write("cells %d\nHU range %s\ntable rows %d\nseries %s\nextracted %d points, registered RMS %.3f mm\n"
+                 "screenshot %s\nOK\n" % (cells, hu_range, rows, series, metal_points, rms, screenshot))
 except Exception:
     result.write(traceback.format_exc())
 result.close()

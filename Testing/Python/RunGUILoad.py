@@ -1,4 +1,6 @@
-"""The ParaView GUI loads the plugin without error under xvfb-run and runs THA Phantom."""
+"""The ParaView GUI loads the plugin without error under xvfb-run, runs THA Phantom and the
+contact chain, reads a DICOM series with CT Volume Reader (its panel shown), and extracts and
+registers the implant."""
 import os
 import subprocess
 import sys
@@ -14,6 +16,8 @@ if os.path.exists(result_path):
 env = dict(os.environ)
 env["PV_PLUGIN_PATH"] = os.path.dirname(ibctest.plugin_path())
 env["IBC_GUI_RESULT"] = result_path
+env["IBC_GUI_VOLUMES"] = os.path.join(out, "volumes")
+subprocess.run([env["IBC_WRITE_TEST_VOLUMES"], env["IBC_GUI_VOLUMES"]], check=True)
 # A fresh settings folder, so no user setting interferes.
 env["HOME"] = os.path.join(out, "home")
 os.makedirs(env["HOME"], exist_ok=True)
@@ -24,7 +28,7 @@ log = run.stdout + run.stderr
 checks = ibctest.Checker("GUI load")
 result = open(result_path).read() if os.path.exists(result_path) else "(no result file)\n" + log
 print(result)
-checks.check(result.strip().endswith("OK"), "GUI script ran THA Phantom")
+checks.check(result.strip().endswith("OK"), "GUI script ran the phantom, the chain, the reader, extract and register")
 errors = [line for line in log.splitlines() if "ImplantBoneContact" in line and "rror" in line]
 checks.check(not errors, "no plugin error in the GUI log: %s" % errors[:3])
 checks.finish()
