@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -502,6 +504,12 @@ bool VolumeFile::openFile(const std::string& path, FileFormat format, std::strin
   // MetaImage reads a region of an uncompressed raw file directly; the other formats decode
   // the whole file (ITK 5.2 NRRD and NIfTI have no streamed reading).
   this->Streams = format == FileFormat::MetaImage && io->CanStreamRead();
+  if (format == FileFormat::Nrrd && used == 3)
+  {
+    // ITK 5.2 decodes NRRD whole; a raw one is read here a row segment at a time.
+    this->Raw = rawNrrdLayout(path, geometry);
+    this->Streams = this->Raw.usable;
+  }
   return true;
 }
 
@@ -676,6 +684,229 @@ bool VolumeFile::openDicomSeries(const std::string& folder,
   return true;
 }
 
+VolumeFile::RawLayout VolumeFile::rawNrrdLayout(const std::string& path, const Geometry& geometry)
+{
+  // The NRRD header is text, "field: value" lines up to a blank line (or its end in a detached
+  // .nhdr). Only the simple case is handled: one raw data file, no line skip.
+  RawLayout layout;
+  std::ifstream header(path, std::ios::binary);
+  std::string line;
+  std::string encoding, type, endian = "little", dataFile;
+  std::int64_t byteSkip = 0;
+  std::int64_t lineSkip = 0;
+  std::int64_t headerBytes = 0;
+  bool blankSeen = false;
+  while (std::getline(header, line))
+  {
+    headerBytes += static_cast<std::int64_t>(line.size()) + 1;
+    if (!line.empty() && line.back() == '\r')
+    {
+      line.pop_back();
+    }
+    if (line.empty())
+    {
+      blankSeen = true;
+      break;
+    }
+    if (line[0] == '#')
+    {
+      continue;
+    }
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos)
+    {
+      continue;
+    }
+    const std::string key = lowercase(trimmed(line.substr(0, colon).c_str()));
+    std::string value = line.substr(colon + 1);
+    if (!value.empty() && value[0] == '=')
+    {
+      continue; // key/value pairs ("key:=value") are not fields
+    }
+    value = trimmed(value.c_str());
+    try
+    {
+      if (key == "encoding")
+      {
+        encoding = lowercase(value);
+      }
+      else if (key == "type")
+      {
+        type = lowercase(value);
+      }
+      else if (key == "endian")
+      {
+        endian = lowercase(value);
+      }
+      else if (key == "data file" || key == "datafile")
+      {
+        dataFile = value;
+      }
+      else if (key == "byte skip" || key == "byteskip")
+      {
+        byteSkip = std::stoll(value);
+      }
+      else if (key == "line skip" || key == "lineskip")
+      {
+        lineSkip = std::stoll(value);
+      }
+    }
+    catch (...)
+    {
+      return layout;
+    }
+  }
+  if (encoding != "raw" || lineSkip != 0 || dataFile.find(' ') != std::string::npos ||
+    lowercase(dataFile).rfind("list", 0) == 0)
+  {
+    return layout;
+  }
+  struct TypeInfo
+  {
+    std::array<const char*, 6> names;
+    int bytes;
+    bool isFloat;
+    bool isSigned;
+  };
+  const TypeInfo types[] = {
+    { { "signed char", "int8", "int8_t", "", "", "" }, 1, false, true },
+    { { "uchar", "unsigned char", "uint8", "uint8_t", "", "" }, 1, false, false },
+    { { "short", "short int", "signed short", "signed short int", "int16", "int16_t" },
+      2,
+      false,
+      true },
+    { { "ushort", "unsigned short", "unsigned short int", "uint16", "uint16_t", "" },
+      2,
+      false,
+      false },
+    { { "int", "signed int", "int32", "int32_t", "", "" }, 4, false, true },
+    { { "uint", "unsigned int", "uint32", "uint32_t", "", "" }, 4, false, false },
+    { { "float", "", "", "", "", "" }, 4, true, true },
+    { { "double", "", "", "", "", "" }, 8, true, true },
+  };
+  for (const TypeInfo& candidate : types)
+  {
+    for (const char* name : candidate.names)
+    {
+      if (*name && type == name)
+      {
+        layout.componentBytes = candidate.bytes;
+        layout.isFloat = candidate.isFloat;
+        layout.isSigned = candidate.isSigned;
+      }
+    }
+  }
+  if (layout.componentBytes == 0)
+  {
+    return layout;
+  }
+  const std::int64_t voxels = static_cast<std::int64_t>(geometry.dimensions[0]) *
+    geometry.dimensions[1] * geometry.dimensions[2];
+  const std::int64_t dataBytes = voxels * layout.componentBytes;
+  if (dataFile.empty())
+  {
+    if (!blankSeen)
+    {
+      return layout;
+    }
+    layout.dataFile = path;
+    layout.offset = headerBytes;
+  }
+  else
+  {
+    layout.dataFile = dataFile[0] == '/' ? dataFile : parentFolder(path) + "/" + dataFile;
+    layout.offset = 0;
+  }
+  struct stat info;
+  if (stat(layout.dataFile.c_str(), &info) != 0)
+  {
+    return layout;
+  }
+  // byte skip -1: the data are the last bytes of the file.
+  layout.offset =
+    byteSkip == -1 ? static_cast<std::int64_t>(info.st_size) - dataBytes : layout.offset + byteSkip;
+  if (layout.offset < 0 || layout.offset + dataBytes > static_cast<std::int64_t>(info.st_size))
+  {
+    return layout;
+  }
+  const std::uint16_t one = 1;
+  const bool littleMachine = *reinterpret_cast<const unsigned char*>(&one) == 1;
+  layout.swapBytes = layout.componentBytes > 1 && ((endian == "big") == littleMachine);
+  layout.usable = true;
+  return layout;
+}
+
+template<typename Out>
+bool VolumeFile::readRaw(const int extent[6], Out* values, std::string& error) const
+{
+  std::ifstream data(this->Raw.dataFile, std::ios::binary);
+  if (!data)
+  {
+    error = "cannot open '" + this->Raw.dataFile + "'";
+    return false;
+  }
+  const int nx = this->ImageGeometry.dimensions[0];
+  const int ny = this->ImageGeometry.dimensions[1];
+  const int bytes = this->Raw.componentBytes;
+  const int rowLength = extent[1] - extent[0] + 1;
+  std::vector<unsigned char> row(static_cast<std::size_t>(rowLength) * bytes);
+  std::size_t at = 0;
+  for (int k = extent[4]; k <= extent[5]; ++k)
+  {
+    for (int j = extent[2]; j <= extent[3]; ++j)
+    {
+      // Only this row's part of the file is read.
+      const std::int64_t first =
+        (static_cast<std::int64_t>(k) * ny + j) * nx + static_cast<std::int64_t>(extent[0]);
+      data.seekg(this->Raw.offset + first * bytes);
+      data.read(reinterpret_cast<char*>(row.data()), static_cast<std::streamsize>(row.size()));
+      if (!data)
+      {
+        error = "'" + this->Raw.dataFile + "' is shorter than its header says";
+        return false;
+      }
+      for (int i = 0; i < rowLength; ++i, ++at)
+      {
+        unsigned char* value = row.data() + static_cast<std::size_t>(i) * bytes;
+        if (this->Raw.swapBytes)
+        {
+          std::reverse(value, value + bytes);
+        }
+        double converted = 0.0;
+        if (bytes == 1)
+        {
+          converted = this->Raw.isSigned ? static_cast<double>(static_cast<signed char>(*value))
+                                         : static_cast<double>(*value);
+        }
+        else if (bytes == 2)
+        {
+          std::int16_t s16;
+          std::uint16_t u16;
+          std::memcpy(&s16, value, 2);
+          std::memcpy(&u16, value, 2);
+          converted = this->Raw.isSigned ? s16 : u16;
+        }
+        else if (bytes == 4)
+        {
+          float f32;
+          std::int32_t s32;
+          std::uint32_t u32;
+          std::memcpy(&f32, value, 4);
+          std::memcpy(&s32, value, 4);
+          std::memcpy(&u32, value, 4);
+          converted = this->Raw.isFloat ? f32 : (this->Raw.isSigned ? s32 : u32);
+        }
+        else
+        {
+          std::memcpy(&converted, value, 8);
+        }
+        values[at] = static_cast<Out>(converted);
+      }
+    }
+  }
+  return true;
+}
+
 template<typename Out>
 bool VolumeFile::readAny(const int extent[6],
   Out* values,
@@ -737,6 +968,10 @@ bool VolumeFile::readAny(const int extent[6],
       return true;
     }
 
+    if (this->Raw.usable)
+    {
+      return this->readRaw(extent, values, error);
+    }
     itk::ImageIOBase::Pointer io = makeImageIO(this->Format);
     if (!readInformation(io, this->Path, error))
     {

@@ -18,6 +18,7 @@
 #include "ibcVector.h"
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -103,7 +104,7 @@ public:
     void* progressData = nullptr) const;
 
   /// Whether read() of a sub-extent touches only that part of the file (DICOM slices,
-  /// uncompressed MetaImage). Otherwise the whole file is decoded and cropped.
+  /// uncompressed MetaImage, raw NRRD). Otherwise the whole file is decoded and cropped.
   bool readsSubExtentsOnly() const { return this->Streams; }
 
 private:
@@ -116,8 +117,24 @@ private:
   bool openDicomSeries(const std::string& folder, const std::string& series, std::string& error);
   bool openFile(const std::string& path, FileFormat format, std::string& error);
 
+  /// Where the voxels of a raw (uncompressed) NRRD lie, so a sub-extent is read directly.
+  struct RawLayout
+  {
+    bool usable = false;
+    std::string dataFile;
+    std::int64_t offset = 0; ///< bytes before the first voxel
+    int componentBytes = 0;
+    bool isFloat = false;
+    bool isSigned = false;
+    bool swapBytes = false;
+  };
+  static RawLayout rawNrrdLayout(const std::string& path, const Geometry& geometry);
+  template<typename Out>
+  bool readRaw(const int extent[6], Out* values, std::string& error) const;
+
   std::string Path;
   FileFormat Format = FileFormat::Unknown;
+  RawLayout Raw;
   Geometry ImageGeometry;
   bool FloatValues = false;
   bool Streams = false;

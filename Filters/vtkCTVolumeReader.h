@@ -11,8 +11,8 @@
  * FileName is a file, or a folder (or any file) of a DICOM series. When the folder holds
  * several series, Series chooses one (by label or Series Instance UID); AvailableSeries lists
  * them. The reader reports CAN_PRODUCE_SUB_EXTENT: under MPI every rank reads only its piece
- * (only its slices' files for DICOM; its region of an uncompressed MetaImage; NRRD and NIfTI
- * are decoded whole on each rank by ITK 5.2 and cropped).
+ * (only its slices' files for DICOM; its region of an uncompressed MetaImage or raw NRRD;
+ * compressed NRRD and NIfTI are decoded whole on each rank and cropped).
  *
  * The reading itself lives in ibcCTVolumeIO.h.
  */

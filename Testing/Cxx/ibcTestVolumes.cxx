@@ -232,6 +232,8 @@ bool writeAll(const std::string& folder, std::string& error)
     };
     const Output outputs[] = {
       { "ct.nrrd", itk::NrrdImageIO::New().GetPointer(), true },
+      { "ct_raw.nrrd", itk::NrrdImageIO::New().GetPointer(), false },
+      { "ct_raw.nhdr", itk::NrrdImageIO::New().GetPointer(), false },
       { "ct.nii.gz", itk::NiftiImageIO::New().GetPointer(), true },
       { "ct.nii", itk::NiftiImageIO::New().GetPointer(), false },
       { "ct.mha", itk::MetaImageIO::New().GetPointer(), false },

@@ -33,7 +33,8 @@ double huAt(int i, int j, int k, bool integral);
 /// Writes into `folder` (created if needed):
 ///   dicom/       the CT series: uint16 stored, slope 0.5, intercept -1024, oblique, files
 ///                named in neither slice nor reverse order, plus a 3-slice "Scout" series;
-///   ct.nrrd, ct.nii.gz, ct.nii, ct.mha (uncompressed), ct.mhd (+ raw): int16 HU (integral);
+///   ct.nrrd (gzip), ct_raw.nrrd and ct_raw.nhdr (+ raw data file), ct.nii.gz, ct.nii, ct.mha
+///   (uncompressed), ct.mhd (+ raw): int16 HU (integral);
 ///   geometry.json: the written geometry and how HU are defined.
 /// Returns false with a message on failure.
 bool writeAll(const std::string& folder, std::string& error);

@@ -17,7 +17,7 @@ ibctest.load_plugin(globals())
 controller = servermanager.vtkProcessModule.GetProcessModule().GetGlobalController()
 ranks = controller.GetNumberOfProcesses() if controller else 1
 volumes = os.path.join(args.out, "volumes")
-for source in ["dicom", "ct.mha", "ct.nii.gz"]:
+for source in ["dicom", "ct.mha", "ct_raw.nhdr", "ct.nii.gz"]:
     reader = CTVolumeReader(FileName=os.path.join(volumes, source))
     SaveData(os.path.join(args.out, "%s-%s.pvti" % (args.name, source.replace(".", "_"))), proxy=reader)
 with open(os.path.join(args.out, args.name + ".ranks"), "w") as f:

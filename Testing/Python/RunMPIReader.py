@@ -1,5 +1,5 @@
 """MPI test of CT Volume Reader: under `mpirun -np N pvbatch` every rank reads only its piece of a
-DICOM series, a MetaImage and a NIfTI file, and the pieces equal the serial volume voxel for voxel,
+DICOM series, a MetaImage, a raw NRRD (detached header) and a NIfTI file, and the pieces equal the serial volume voxel for voxel,
 with the serial geometry.
 
 Run by ctest with the system python3; starts pvpython and mpirun itself."""
@@ -32,7 +32,7 @@ checks.check(open(os.path.join(out, "parallel.ranks")).read().strip() == str(arg
 pieces = ibctest.read_pieces
 
 
-for source in ["dicom", "ct_mha", "ct_nii_gz"]:
+for source in ["dicom", "ct_mha", "ct_raw_nhdr", "ct_nii_gz"]:
     serial = pieces(os.path.join(out, "serial-%s.pvti" % source))[0]
     whole = serial.GetExtent()
     serial_hu = ibctest.image_array(serial, "HU")

@@ -106,7 +106,7 @@ checks.check(ras.GetFieldData().GetAbstractArray("CoordinateSystem").GetValue(0)
              "field data records RAS")
 
 # --- File formats: int16 HU.
-for name in ["ct.nrrd", "ct.nii.gz", "ct.nii", "ct.mha", "ct.mhd"]:
+for name in ["ct.nrrd", "ct_raw.nrrd", "ct_raw.nhdr", "ct.nii.gz", "ct.nii", "ct.mha", "ct.mhd"]:
     reader = CTVolumeReader(FileName=os.path.join(out, name))
     volume = servermanager.Fetch(reader)
     checks.check(volume.GetPointData().GetArray("HU").GetDataTypeAsString() == "short",
