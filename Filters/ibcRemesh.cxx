@@ -1103,32 +1103,57 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
   // Exact duplicate points. The points are numbered in coordinate order and the triangles
   // sorted below, so that the same surface gives the same remeshing whatever its input order
   // (an STL, or the pieces of a distributed surface gathered from the ranks).
-  std::map<std::array<double, 3>, std::int64_t> unique;
-  for (const Vec3& p : input.points)
+  // (Sorting arrays rather than filling maps: the same order and result, several times faster
+  // on a dense export.)
+  const std::size_t pointCount = input.points.size();
+  std::vector<std::int64_t> byCoordinates(pointCount);
+  for (std::size_t i = 0; i < pointCount; ++i)
   {
-    unique.emplace(std::array<double, 3>{ p.x, p.y, p.z }, 0);
+    byCoordinates[i] = static_cast<std::int64_t>(i);
   }
-  report.mergedPoints = static_cast<std::int64_t>(input.points.size() - unique.size());
-  for (auto& [key, id] : unique)
+  auto coordinates = [&input](std::int64_t i)
   {
-    id = static_cast<std::int64_t>(result.points.size());
-    result.points.push_back({ key[0], key[1], key[2] });
+    const Vec3& p = input.points[i];
+    return std::array<double, 3>{ p.x, p.y, p.z };
+  };
+  std::sort(byCoordinates.begin(),
+    byCoordinates.end(),
+    [&](std::int64_t a, std::int64_t b) { return coordinates(a) < coordinates(b); });
+  std::vector<std::int64_t> merged(pointCount);
+  for (std::size_t k = 0; k < pointCount; ++k)
+  {
+    const std::int64_t i = byCoordinates[k];
+    if (k == 0 || coordinates(byCoordinates[k - 1]) != coordinates(i))
+    {
+      result.points.push_back(input.points[i]);
+    }
+    merged[i] = static_cast<std::int64_t>(result.points.size()) - 1;
   }
-  std::vector<std::int64_t> merged(input.points.size());
-  for (std::size_t i = 0; i < input.points.size(); ++i)
+  report.mergedPoints = static_cast<std::int64_t>(pointCount - result.points.size());
+  // Degenerate and repeated triangles (the first of repeated ones is kept).
+  const std::size_t triangleCount = input.triangles.size();
+  std::vector<std::array<std::int64_t, 3>> mapped(triangleCount);
+  std::vector<std::pair<std::array<std::int64_t, 3>, std::size_t>> keys(triangleCount);
+  for (std::size_t index = 0; index < triangleCount; ++index)
   {
-    merged[i] = unique.at({ input.points[i].x, input.points[i].y, input.points[i].z });
+    const auto& t = input.triangles[index];
+    mapped[index] = { merged[t[0]], merged[t[1]], merged[t[2]] };
+    keys[index].first = mapped[index];
+    std::sort(keys[index].first.begin(), keys[index].first.end());
+    keys[index].second = index;
   }
-  // Degenerate and repeated triangles.
-  std::map<std::array<std::int64_t, 3>, int> seen;
-  for (const auto& t : input.triangles)
+  std::sort(keys.begin(), keys.end());
+  std::vector<char> repeated(triangleCount, 0);
+  for (std::size_t k = 1; k < triangleCount; ++k)
   {
-    const probe::Triangle m{ merged[t[0]], merged[t[1]], merged[t[2]] };
-    std::array<std::int64_t, 3> key{ m[0], m[1], m[2] };
-    std::sort(key.begin(), key.end());
+    repeated[keys[k].second] = keys[k].first == keys[k - 1].first;
+  }
+  for (std::size_t index = 0; index < triangleCount; ++index)
+  {
+    const probe::Triangle& m = mapped[index];
     const double area = length(
       cross(result.points[m[1]] - result.points[m[0]], result.points[m[2]] - result.points[m[0]]));
-    if (m[0] == m[1] || m[1] == m[2] || m[2] == m[0] || area <= 1e-14 || seen[key]++ > 0)
+    if (m[0] == m[1] || m[1] == m[2] || m[2] == m[0] || area <= 1e-14 || repeated[index])
     {
       ++report.droppedTriangles;
       continue;
@@ -1145,18 +1170,26 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
   }
   std::sort(result.triangles.begin(), result.triangles.end());
   // Non-manifold edges cannot be remeshed: refuse them with the count.
-  std::map<std::pair<std::int64_t, std::int64_t>, int> edgeUse;
+  std::vector<std::pair<std::int64_t, std::int64_t>> edges;
+  edges.reserve(3 * result.triangles.size());
   for (const auto& t : result.triangles)
   {
     for (int e = 0; e < 3; ++e)
     {
-      ++edgeUse[{ std::min(t[e], t[(e + 1) % 3]), std::max(t[e], t[(e + 1) % 3]) }];
+      edges.emplace_back(std::min(t[e], t[(e + 1) % 3]), std::max(t[e], t[(e + 1) % 3]));
     }
   }
+  std::sort(edges.begin(), edges.end());
   std::int64_t nonManifold = 0;
-  for (const auto& [edge, count] : edgeUse)
+  for (std::size_t k = 0; k < edges.size();)
   {
-    nonManifold += count > 2 ? 1 : 0;
+    std::size_t next = k + 1;
+    while (next < edges.size() && edges[next] == edges[k])
+    {
+      ++next;
+    }
+    nonManifold += next - k > 2 ? 1 : 0;
+    k = next;
   }
   if (nonManifold > 0)
   {
