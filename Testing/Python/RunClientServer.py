@@ -31,6 +31,9 @@ def wait_for_port(port, timeout):
 
 env = dict(os.environ)
 port = free_port()
+# Test volumes for CT Volume Reader on the server (same machine, so the same paths).
+volumes = ibctest.fresh_output_dir("clientserver-volumes")
+subprocess.run([env["IBC_WRITE_TEST_VOLUMES"], volumes], check=True)
 log_path = os.path.join(ibctest.output_dir("clientserver"), "pvserver.log")
 log = open(log_path, "w")
 server = subprocess.Popen([env["IBC_MPIRUN"], "--allow-run-as-root", "--oversubscribe", "-np", "2",
@@ -48,7 +51,8 @@ try:
     if "Accepting connection" not in open(log_path).read():
         print("pvserver did not start:\n" + open(log_path).read())
     else:
-        client = subprocess.run([env["IBC_PVPYTHON"], os.path.join(here, "ClientServerClient.py"), str(port)],
+        client = subprocess.run([env["IBC_PVPYTHON"], os.path.join(here, "ClientServerClient.py"), str(port),
+                                 volumes],
                                 env=env, timeout=600)
         status = client.returncode
 finally:
