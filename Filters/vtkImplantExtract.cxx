@@ -84,6 +84,33 @@ struct VolumeGeometry
   }
 };
 
+/// Calls visit(i, j, k, value) for the voxels of `range` (inside `extent`, the buffer's
+/// extent), x fastest, reading the first of `components` values of a typed buffer.
+template<typename T, typename Visit>
+void visitVoxels(const T* data,
+  int components,
+  const int extent[6],
+  const int range[6],
+  Visit& visit)
+{
+  const vtkIdType nx = extent[1] - extent[0] + 1;
+  const vtkIdType ny = extent[3] - extent[2] + 1;
+  for (int k = range[4]; k <= range[5]; ++k)
+  {
+    for (int j = range[2]; j <= range[3]; ++j)
+    {
+      const T* row = data +
+        ((static_cast<vtkIdType>(k - extent[4]) * ny + (j - extent[2])) * nx +
+          (range[0] - extent[0])) *
+          components;
+      for (int i = range[0]; i <= range[1]; ++i, row += components)
+      {
+        visit(i, j, k, static_cast<double>(*row));
+      }
+    }
+  }
+}
+
 void flipTriangles(std::vector<Triangle>& triangles)
 {
   for (Triangle& triangle : triangles)
@@ -222,18 +249,23 @@ bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
     return false;
   }
 
-  const int ex0 = extent[0], ey0 = extent[2], ez0 = extent[4];
-  const int nx = extent[1] - extent[0] + 1;
-  const int ny = extent[3] - extent[2] + 1;
-  auto valueAt = [&](int i, int j, int k)
+  // Every pass below reads the voxels of a box of this rank's extent straight from the typed
+  // buffer (first component), x fastest.
+  auto forEachVoxel = [&](const int range[6], auto&& visit)
   {
-    const vtkIdType id =
-      (static_cast<vtkIdType>(k - ez0) * ny + (j - ey0)) * nx + static_cast<vtkIdType>(i - ex0);
-    return scalars->GetComponent(id, 0);
+    switch (scalars->GetDataType())
+    {
+      vtkTemplateMacro(visitVoxels(static_cast<const VTK_TT*>(scalars->GetVoidPointer(0)),
+        scalars->GetNumberOfComponents(),
+        extent,
+        range,
+        visit));
+    }
   };
 
-  // --- The histogram's high tail over the voxels this rank owns (pieces share their boundary
-  // layers: a layer belongs to the piece below it unless it is the volume's last).
+  // --- The histogram's high tail (and the largest value) over the voxels this rank owns, in
+  // one pass (pieces share their boundary layers: a layer belongs to the piece below it unless
+  // it is the volume's last).
   int owned[6];
   for (int axis = 0; axis < 3; ++axis)
   {
@@ -242,18 +274,17 @@ bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
       extent[2 * axis + 1] == whole[2 * axis + 1] ? extent[2 * axis + 1] : extent[2 * axis + 1] - 1;
   }
   double maximum = -std::numeric_limits<double>::max();
+  ex::HighTail tail;
+  tail.minimumHU = this->MetalMinimumHU;
+  const double cap = this->MetalMinimumHU + 1.0e6;
   if (hasVoxels)
   {
-    for (int k = owned[4]; k <= owned[5]; ++k)
-      for (int j = owned[2]; j <= owned[3]; ++j)
-        for (int i = owned[0]; i <= owned[1]; ++i)
-        {
-          const double value = valueAt(i, j, k);
-          if (value > maximum)
-          {
-            maximum = value;
-          }
-        }
+    forEachVoxel(owned,
+      [&](int, int, int, double value)
+      {
+        maximum = std::max(maximum, value);
+        tail.add(std::min(value, cap));
+      });
   }
   comm.maximum(&maximum, 1);
   if (!(maximum >= this->MetalMinimumHU))
@@ -263,19 +294,9 @@ bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
       << "). Is this a post-operative CT in HU? Lower Metal Minimum HU for a faint implant.");
     return false;
   }
-  ex::HighTail tail;
-  tail.minimumHU = this->MetalMinimumHU;
-  tail.counts.assign(
-    static_cast<std::size_t>(std::min(maximum - this->MetalMinimumHU, 1.0e6)) + 1, 0);
-  if (hasVoxels)
-  {
-    for (int k = owned[4]; k <= owned[5]; ++k)
-      for (int j = owned[2]; j <= owned[3]; ++j)
-        for (int i = owned[0]; i <= owned[1]; ++i)
-        {
-          tail.add(std::min(valueAt(i, j, k), this->MetalMinimumHU + 1.0e6));
-        }
-  }
+  // Every rank's counts to the same length (that of the largest value) before summing.
+  tail.counts.resize(
+    static_cast<std::size_t>(std::min(maximum, cap) - this->MetalMinimumHU) + 1, 0);
   comm.sum(tail.counts.data(), static_cast<int>(tail.counts.size()));
   const ex::MetalLevels levels = ex::metalLevels(tail);
   const double threshold = this->AutomaticThreshold ? levels.threshold : this->Threshold;
@@ -285,20 +306,19 @@ bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
   double box[6] = { -1e300, -1e300, -1e300, -1e300, -1e300, -1e300 }; // -min, max per axis
   if (hasVoxels)
   {
-    for (int k = extent[4]; k <= extent[5]; ++k)
-      for (int j = extent[2]; j <= extent[3]; ++j)
-        for (int i = extent[0]; i <= extent[1]; ++i)
+    forEachVoxel(extent,
+      [&](int i, int j, int k, double value)
+      {
+        if (value >= threshold)
         {
-          if (valueAt(i, j, k) >= threshold)
+          const int index[3] = { i, j, k };
+          for (int axis = 0; axis < 3; ++axis)
           {
-            const int index[3] = { i, j, k };
-            for (int axis = 0; axis < 3; ++axis)
-            {
-              box[2 * axis] = std::max(box[2 * axis], -static_cast<double>(index[axis]));
-              box[2 * axis + 1] = std::max(box[2 * axis + 1], static_cast<double>(index[axis]));
-            }
+            box[2 * axis] = std::max(box[2 * axis], -static_cast<double>(index[axis]));
+            box[2 * axis + 1] = std::max(box[2 * axis + 1], static_cast<double>(index[axis]));
           }
         }
+      });
   }
   comm.maximum(box, 6);
   if (box[1] < -1e299)
@@ -329,12 +349,7 @@ bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
     if (overlaps)
     {
       mine.assign(part, part + 6);
-      for (int k = part[4]; k <= part[5]; ++k)
-        for (int j = part[2]; j <= part[3]; ++j)
-          for (int i = part[0]; i <= part[1]; ++i)
-          {
-            mine.push_back(valueAt(i, j, k));
-          }
+      forEachVoxel(part, [&](int, int, int, double value) { mine.push_back(value); });
     }
   }
   const std::vector<double> gathered = comm.distributed() ? comm.gatherToRoot(mine) : mine;

@@ -33,6 +33,17 @@ std::vector<double> edgeProfile(const std::vector<double>& distances,
   return values;
 }
 
+/// How a CT clipping at clipValue is read, with the metal's value when known (0: not given).
+EdgeModel clippedModel(double threshold, double clipValue, double metalHU = 0.0)
+{
+  EdgeModel model;
+  model.threshold = threshold;
+  model.clipped = true;
+  model.clipValue = clipValue;
+  model.metalHU = metalHU;
+  return model;
+}
+
 std::vector<double> profileDistances()
 {
   std::vector<double> distances;
@@ -153,11 +164,7 @@ TEST(ImplantExtract, ClippedTailIsExtrapolatedWithTheMetalValue)
     for (double sigma : { 0.7, 1.2 })
     {
       const std::vector<double> values = edgeProfile(distances, -0.4, sigma, metal, 300.0, 3071.0);
-      EdgeModel model;
-      model.threshold = 2535.5;
-      model.clipped = true;
-      model.clipValue = 3071.0;
-      model.metalHU = metal;
+      const EdgeModel model = clippedModel(2535.5, 3071.0, metal);
       const EdgeFit fit = locateEdge(distances, values.data(), model);
       ASSERT_TRUE(fit.valid);
       EXPECT_NEAR(fit.edge, -0.4, 0.03) << metal << " " << sigma;
@@ -167,10 +174,7 @@ TEST(ImplantExtract, ClippedTailIsExtrapolatedWithTheMetalValue)
   // Without the metal value, titanium alloy (6000 HU) is assumed behind the clip.
   {
     const std::vector<double> values = edgeProfile(distances, 0.2, 1.0, 6000.0, 300.0, 3071.0);
-    EdgeModel model;
-    model.threshold = 2535.5;
-    model.clipped = true;
-    model.clipValue = 3071.0;
+    const EdgeModel model = clippedModel(2535.5, 3071.0);
     const EdgeFit fit = locateEdge(distances, values.data(), model);
     ASSERT_TRUE(fit.valid);
     EXPECT_NEAR(fit.edge, 0.2, 0.03);
@@ -181,10 +185,7 @@ TEST(ImplantExtract, ClippedTailIsExtrapolatedWithTheMetalValue)
     const double tissue = 300.0;
     const std::vector<double> values =
       edgeProfile(distances, 0.2, 1.0, 2.0 * 8000.0 - tissue, tissue, 8000.0);
-    EdgeModel model;
-    model.threshold = 5000.0;
-    model.clipped = true;
-    model.clipValue = 8000.0;
+    const EdgeModel model = clippedModel(5000.0, 8000.0);
     const EdgeFit fit = locateEdge(distances, values.data(), model);
     ASSERT_TRUE(fit.valid);
     EXPECT_NEAR(fit.edge, 0.2, 0.03);
