@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct Options
   int iterations = 10;
   double featureAngleDegrees = 45.0; ///< edges whose faces turn more than this are kept
   bool preserveBoundary = true;      ///< boundary vertices of an open surface stay put
+  /// When set, each stage's wall time (seconds) is added here under its name (construct,
+  /// split, collapse, reorder, flip, relax, project): for benchmarks.
+  std::map<std::string, double>* stageSeconds = nullptr;
 };
 
 struct TriangleMesh

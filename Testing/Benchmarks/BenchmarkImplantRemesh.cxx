@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <string>
 
 using namespace ibc;
 
@@ -23,7 +25,8 @@ double seconds(const std::chrono::steady_clock::time_point& start)
 void report(const char* what,
   const remesh::TriangleMesh& output,
   const remesh::TriangleMesh& input,
-  double time)
+  double time,
+  const std::map<std::string, double>& stages)
 {
   const remesh::Quality q = remesh::measureQuality(output, input);
   std::printf("%s: %zu points, %zu triangles in %.2f s\n",
@@ -31,6 +34,12 @@ void report(const char* what,
     output.points.size(),
     output.triangles.size(),
     time);
+  std::printf("  stages (s):");
+  for (const auto& [stage, seconds] : stages)
+  {
+    std::printf(" %s %.2f", stage.c_str(), seconds);
+  }
+  std::printf("\n");
   std::printf("  minimum angle %.1f deg, mean smallest angle %.1f deg, triangles with all angles "
               ">= 30 deg: %.2f %% (goal >= 99 %%)\n",
     q.minimumAngle,
@@ -72,13 +81,16 @@ int main(int argc, char* argv[])
   {
     options.iterations = std::atoi(argv[2]);
   }
+  std::map<std::string, double> stages{ { "repair", repairTime } };
+  options.stageSeconds = &stages;
   start = std::chrono::steady_clock::now();
   const remesh::TriangleMesh hundredK = remesh::remeshSurface(clean, options);
-  report("to about 100k points", hundredK, clean, repairTime + seconds(start));
+  report("to about 100k points", hundredK, clean, repairTime + seconds(start), stages);
 
   options.targetEdgeLength = 1.0;
+  stages = { { "repair", repairTime } };
   start = std::chrono::steady_clock::now();
   const remesh::TriangleMesh oneMillimetre = remesh::remeshSurface(clean, options);
-  report("1 mm target", oneMillimetre, clean, repairTime + seconds(start));
+  report("1 mm target", oneMillimetre, clean, repairTime + seconds(start), stages);
   return 0;
 }
