@@ -22,6 +22,38 @@ TriangleMesh phantomStem(double chordTolerance)
   return { s.points, s.triangles };
 }
 
+/// A closed cylinder (radius 10 mm, height 40 mm, 256 sides) as a CAD export tessellates it:
+/// the side in long slivers from end to end, and each end cap a fan of slivers from one rim
+/// point (the worst case for splitting: every sliver meets at that point).
+TriangleMesh fannedCylinder()
+{
+  const int sides = 256;
+  const double radius = 10.0;
+  const double height = 40.0;
+  TriangleMesh mesh;
+  for (int end = 0; end < 2; ++end)
+  {
+    for (int k = 0; k < sides; ++k)
+    {
+      const double angle = 2.0 * 3.14159265358979323846 * k / sides;
+      mesh.points.push_back({ radius * std::cos(angle), radius * std::sin(angle), end * height });
+    }
+  }
+  auto bottom = [&](int k) { return static_cast<std::int64_t>(k % sides); };
+  auto top = [&](int k) { return static_cast<std::int64_t>(sides + k % sides); };
+  for (int k = 0; k < sides; ++k)
+  {
+    mesh.triangles.push_back({ bottom(k), bottom(k + 1), top(k + 1) });
+    mesh.triangles.push_back({ bottom(k), top(k + 1), top(k) });
+  }
+  for (int k = 1; k + 1 < sides; ++k)
+  {
+    mesh.triangles.push_back({ bottom(0), bottom(k + 1), bottom(k) });
+    mesh.triangles.push_back({ top(0), top(k), top(k + 1) });
+  }
+  return mesh;
+}
+
 /// A closed cube of side 20 mm, each face split into a fan of slivers, as a CAD export would.
 TriangleMesh cube()
 {
@@ -134,4 +166,42 @@ TEST(Remesh, RepairsSTLDefectsAndRefusesNonManifoldSurfaces)
   Repair refused;
   repairSurface(fin, refused);
   EXPECT_NE(refused.problem.find("non-manifold"), std::string::npos) << refused.problem;
+}
+
+TEST(Remesh, CADFansAndSliversGiveEvenlySpacedPoints)
+{
+  Repair repair;
+  const TriangleMesh clean = repairSurface(fannedCylinder(), repair);
+  ASSERT_TRUE(repair.problem.empty()) << repair.problem;
+  Options options;
+  options.targetEdgeLength = 1.0;
+  const TriangleMesh output = remeshSurface(clean, options);
+  const Quality q = measureQuality(output, clean);
+  // Equilateral triangles of side 1 mm on the cylinder's 3142 mm2: about 3600 points, evenly
+  // spread (no crowd left around the fans' apexes, no gaps along the slivers).
+  const double area = surfaceArea(clean);
+  const double expected = area / (std::sqrt(3.0) / 4.0) / 2.0;
+  EXPECT_NEAR(static_cast<double>(output.points.size()), expected, 0.15 * expected);
+  EXPECT_EQ(q.boundaryEdges, 0);
+  EXPECT_EQ(q.nonManifoldEdges, 0);
+  EXPECT_GT(q.shareAbove30, 0.99);
+  EXPECT_LT(q.edgeLengthCV, 0.15);
+  EXPECT_LT(q.hausdorff, 0.05);
+  // The rims (90 degree edges) stay sharp: points all along both circles.
+  int onRims = 0;
+  for (const Vec3& p : output.points)
+  {
+    // (on the 256-gon: up to 0.00075 mm inside the circle)
+    const bool onCircle = std::abs(std::hypot(p.x, p.y) - 10.0) < 1e-3;
+    onRims += onCircle && (std::abs(p.z) < 1e-9 || std::abs(p.z - 40.0) < 1e-9) ? 1 : 0;
+  }
+  EXPECT_GE(onRims, 2 * 50); // 63 mm around, about 1 mm apart
+  std::printf("fanned cylinder: %zu points (expected about %.0f), >=30: %.4f, CV %.3f, Hausdorff "
+              "%.4f mm, %d on the rims\n",
+    output.points.size(),
+    expected,
+    q.shareAbove30,
+    q.edgeLengthCV,
+    q.hausdorff,
+    onRims);
 }
