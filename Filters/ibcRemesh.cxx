@@ -9,11 +9,17 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <map>
 #include <memory>
+#include <new>
 #include <thread>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace ibc
 {
@@ -137,6 +143,60 @@ double triangleMinimumAngle(Vec3 a, Vec3 b, Vec3 c)
   return std::min({ angle(a, b, c), angle(b, c, a), angle(c, a, b) }) * 180.0 / Pi;
 }
 
+/// Allocator for the arrays of millions of elements: asks Linux for transparent huge pages.
+/// Touching fresh memory costs a page fault per 4 KiB page, and on a virtual machine a fault
+/// costs about 10 us (measured here: 11 us per page, 0.9 us with huge pages), so that the
+/// search tree of a 1M-triangle input spent more time in faults than in building. One 2 MiB
+/// page covers what 512 small ones do.
+template<typename T>
+struct HugePageAllocator
+{
+  using value_type = T;
+  HugePageAllocator() = default;
+  template<typename U>
+  HugePageAllocator(const HugePageAllocator<U>&)
+  {
+  }
+  T* allocate(std::size_t count)
+  {
+    const std::size_t bytes = count * sizeof(T);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    constexpr std::size_t hugePage = std::size_t(2) << 20;
+    if (bytes >= 4 * hugePage)
+    {
+      const std::size_t rounded = (bytes + hugePage - 1) / hugePage * hugePage;
+      if (void* memory = std::aligned_alloc(hugePage, rounded))
+      {
+        madvise(memory, rounded, MADV_HUGEPAGE); // a hint: small pages when none are free
+        return static_cast<T*>(memory);
+      }
+      throw std::bad_alloc();
+    }
+#endif
+    if (void* memory = std::malloc(std::max<std::size_t>(bytes, 1)))
+    {
+      return static_cast<T*>(memory);
+    }
+    throw std::bad_alloc();
+  }
+  void deallocate(T* memory, std::size_t)
+  {
+    std::free(memory);
+  }
+  template<typename U>
+  bool operator==(const HugePageAllocator<U>&) const
+  {
+    return true;
+  }
+  template<typename U>
+  bool operator!=(const HugePageAllocator<U>&) const
+  {
+    return false;
+  }
+};
+template<typename T>
+using LargeArray = std::vector<T, HugePageAllocator<T>>;
+
 /// Puts two zero bits between each of the 21 low bits of x.
 std::uint64_t spreadBits(std::uint64_t x)
 {
@@ -171,18 +231,29 @@ struct PrimitiveTree
     std::int32_t left = -1;
     std::int32_t right = -1;
   };
-  std::vector<std::array<Vec3, Corners>> primitives;
-  std::vector<std::int32_t> order;
-  std::vector<Node> nodes;
-  std::vector<std::array<Vec3, 2>> boxes; // during build only
-  std::vector<std::uint64_t> keys;        // during build only: Morton codes in order
+  LargeArray<std::array<Vec3, Corners>> primitives;
+  LargeArray<std::int32_t> order;
+  LargeArray<Node> nodes;
+  LargeArray<std::uint64_t> keys; // during build only: Morton codes in order
 
   void add(const std::array<Vec3, Corners>& primitive) { primitives.push_back(primitive); }
   bool empty() const { return primitives.empty(); }
 
+  /// Bounding box of a primitive.
+  void bounds(std::int32_t index, Vec3& low, Vec3& high) const
+  {
+    low = high = primitives[index][0];
+    for (const Vec3& p : primitives[index])
+    {
+      low = minimum(low, p);
+      high = maximum(high, p);
+    }
+  }
+
   /// Sorts the primitives along a Morton (Z-order) curve of their centres and splits the sorted
   /// run where the curve's highest differing bit changes: a linear build after one sort,
   /// several times faster than median splits for the millions of pieces of a dense export.
+  /// (Boxes and centres are recomputed where needed rather than stored: fresh memory is slow.)
   void build()
   {
     const std::size_t count = primitives.size();
@@ -192,37 +263,26 @@ struct PrimitiveTree
     {
       return;
     }
-    boxes.resize(count);
-    Vec3 centreLow{ std::numeric_limits<double>::max(),
-      std::numeric_limits<double>::max(),
-      std::numeric_limits<double>::max() };
-    Vec3 centreHigh = -1.0 * centreLow;
-    std::vector<Vec3> centre(count);
-    for (std::size_t i = 0; i < count; ++i)
+    auto centre = [this](std::size_t i)
     {
-      Vec3 low = primitives[i][0];
-      Vec3 high = low;
-      for (const Vec3& p : primitives[i])
-      {
-        low = { std::min(low.x, p.x), std::min(low.y, p.y), std::min(low.z, p.z) };
-        high = { std::max(high.x, p.x), std::max(high.y, p.y), std::max(high.z, p.z) };
-      }
-      boxes[i] = { low, high };
-      centre[i] = 0.5 * (low + high);
-      centreLow = { std::min(centreLow.x, centre[i].x),
-        std::min(centreLow.y, centre[i].y),
-        std::min(centreLow.z, centre[i].z) };
-      centreHigh = { std::max(centreHigh.x, centre[i].x),
-        std::max(centreHigh.y, centre[i].y),
-        std::max(centreHigh.z, centre[i].z) };
+      Vec3 low;
+      Vec3 high;
+      this->bounds(static_cast<std::int32_t>(i), low, high);
+      return 0.5 * (low + high);
+    };
+    Vec3 centreLow = centre(0);
+    Vec3 centreHigh = centreLow;
+    for (std::size_t i = 1; i < count; ++i)
+    {
+      centreLow = minimum(centreLow, centre(i));
+      centreHigh = maximum(centreHigh, centre(i));
     }
     const Vec3 extent = centreHigh - centreLow;
     const double scale = 2097151.0 / std::max({ extent.x, extent.y, extent.z, 1e-12 });
-    std::vector<std::pair<std::uint64_t, std::int32_t>> keyed(count);
+    LargeArray<std::pair<std::uint64_t, std::int32_t>> keyed(count);
     for (std::size_t i = 0; i < count; ++i)
     {
-      const Vec3 relative = scale * (centre[i] - centreLow);
-      keyed[i] = { mortonCode(relative), static_cast<std::int32_t>(i) };
+      keyed[i] = { mortonCode(scale * (centre(i) - centreLow)), static_cast<std::int32_t>(i) };
     }
     std::sort(keyed.begin(), keyed.end());
     keys.resize(count);
@@ -231,10 +291,10 @@ struct PrimitiveTree
       keys[i] = keyed[i].first;
       order[i] = keyed[i].second;
     }
-    nodes.reserve(2 * count / 3 + 1);
+    keyed = decltype(keyed)();
+    nodes.reserve(2 * count);
     buildNode(0, static_cast<std::int32_t>(count));
-    boxes = std::vector<std::array<Vec3, 2>>();
-    keys = std::vector<std::uint64_t>();
+    keys = LargeArray<std::uint64_t>();
   }
 
   std::int32_t buildNode(std::int32_t first, std::int32_t end)
@@ -244,12 +304,14 @@ struct PrimitiveTree
     if (end - first <= 4)
     {
       Node leaf;
-      leaf.low = boxes[order[first]][0];
-      leaf.high = boxes[order[first]][1];
+      bounds(order[first], leaf.low, leaf.high);
       for (std::int32_t i = first + 1; i < end; ++i)
       {
-        leaf.low = minimum(leaf.low, boxes[order[i]][0]);
-        leaf.high = maximum(leaf.high, boxes[order[i]][1]);
+        Vec3 low;
+        Vec3 high;
+        bounds(order[i], low, high);
+        leaf.low = minimum(leaf.low, low);
+        leaf.high = maximum(leaf.high, high);
       }
       leaf.first = first;
       leaf.count = end - first;
@@ -396,6 +458,30 @@ struct PrimitiveTree
   }
 };
 
+/// The number of pieces addBisected cuts a triangle into (for reserving room).
+std::size_t countBisected(Vec3 a, Vec3 b, Vec3 c, double longest, int depth = 0)
+{
+  const double ab = length(b - a);
+  const double bc = length(c - b);
+  const double ca = length(a - c);
+  if (std::max({ ab, bc, ca }) <= longest || depth > 40)
+  {
+    return 1;
+  }
+  if (ab >= bc && ab >= ca)
+  {
+    const Vec3 m = 0.5 * (a + b);
+    return countBisected(a, m, c, longest, depth + 1) + countBisected(m, b, c, longest, depth + 1);
+  }
+  if (bc >= ca)
+  {
+    const Vec3 m = 0.5 * (b + c);
+    return countBisected(a, b, m, longest, depth + 1) + countBisected(a, m, c, longest, depth + 1);
+  }
+  const Vec3 m = 0.5 * (c + a);
+  return countBisected(a, b, m, longest, depth + 1) + countBisected(m, b, c, longest, depth + 1);
+}
+
 /// Adds a triangle to a tree cut into pieces no longer than `longest` (longest-edge
 /// bisection: the same surface exactly), so that a CAD export's huge fan triangles and slivers
 /// do not overlap every box of the tree.
@@ -429,6 +515,69 @@ void addBisected(PrimitiveTree<3>& tree, Vec3 a, Vec3 b, Vec3 c, double longest,
   }
 }
 
+/// The triangle across each edge of each triangle: across[3 t + k] for edge k of triangle t
+/// (from corner k to corner k + 1), -1 on a border or a non-manifold edge; counts the
+/// non-manifold edges (shared by more than two triangles). The edges are grouped by their
+/// smaller end with a counting sort, so the work is linear in the mesh (a sort of all edges
+/// took most of the repair of a dense export).
+LargeArray<std::int32_t> findEdgeNeighbours(std::size_t vertexCount,
+  const std::vector<probe::Triangle>& triangles,
+  std::int64_t& nonManifoldEdges)
+{
+  nonManifoldEdges = 0;
+  const std::size_t slots = 3 * triangles.size();
+  LargeArray<std::int32_t> across(slots, -1);
+  LargeArray<std::int64_t> start(vertexCount + 1, 0);
+  for (const auto& t : triangles)
+  {
+    for (int k = 0; k < 3; ++k)
+    {
+      ++start[std::min(t[k], t[(k + 1) % 3]) + 1];
+    }
+  }
+  for (std::size_t v = 0; v < vertexCount; ++v)
+  {
+    start[v + 1] += start[v];
+  }
+  // Each edge slot under its smaller end, with its larger end to match on.
+  LargeArray<std::pair<std::int64_t, std::int32_t>> bucket(slots);
+  {
+    LargeArray<std::int64_t> fill(start.begin(), start.end() - 1);
+    for (std::size_t slot = 0; slot < slots; ++slot)
+    {
+      const auto& t = triangles[slot / 3];
+      const std::int64_t a = t[slot % 3];
+      const std::int64_t b = t[(slot % 3 + 1) % 3];
+      bucket[fill[std::min(a, b)]++] = { std::max(a, b), static_cast<std::int32_t>(slot) };
+    }
+  }
+  for (std::size_t v = 0; v < vertexCount; ++v)
+  {
+    const auto first = bucket.begin() + start[v];
+    const auto last = bucket.begin() + start[v + 1];
+    std::sort(first, last);
+    for (auto group = first; group != last;)
+    {
+      auto end = group + 1;
+      while (end != last && end->first == group->first)
+      {
+        ++end;
+      }
+      if (end - group == 2)
+      {
+        across[group->second] = (group + 1)->second / 3;
+        across[(group + 1)->second] = group->second / 3;
+      }
+      else if (end - group > 2)
+      {
+        ++nonManifoldEdges;
+      }
+      group = end;
+    }
+  }
+  return across;
+}
+
 enum FeatureType : std::uint8_t
 {
   Smooth = 0,
@@ -443,61 +592,15 @@ public:
     : Input(input)
     , Opts(options)
   {
-    // The input's triangles around each of its vertices (compressed rows), for walking from a
-    // vertex's last nearest triangle to its new one.
-    this->CornerStart.assign(input.points.size() + 1, 0);
-    for (const auto& t : input.triangles)
-    {
-      for (int corner = 0; corner < 3; ++corner)
-      {
-        ++this->CornerStart[t[corner] + 1];
-      }
-    }
-    for (std::size_t v = 0; v < input.points.size(); ++v)
-    {
-      this->CornerStart[v + 1] += this->CornerStart[v];
-    }
-    this->CornerTriangles.resize(this->CornerStart.back());
-    {
-      std::vector<std::int64_t> fill(this->CornerStart.begin(), this->CornerStart.end() - 1);
-      for (std::size_t index = 0; index < input.triangles.size(); ++index)
-      {
-        for (int corner = 0; corner < 3; ++corner)
-        {
-          this->CornerTriangles[fill[input.triangles[index][corner]]++] =
-            static_cast<std::int32_t>(index);
-        }
-      }
-    }
-
-    // The triangle across each edge (edge k runs from corner k to corner k + 1), -1 on a
-    // border, found around the edge's end with fewer triangles.
-    this->EdgeNeighbour.assign(3 * input.triangles.size(), -1);
-    for (std::size_t index = 0; index < input.triangles.size(); ++index)
-    {
-      const auto& t = input.triangles[index];
-      for (int k = 0; k < 3; ++k)
-      {
-        const std::int64_t from = t[k];
-        const std::int64_t to = t[(k + 1) % 3];
-        const bool fromSmaller = this->CornerStart[from + 1] - this->CornerStart[from] <
-          this->CornerStart[to + 1] - this->CornerStart[to];
-        const std::int64_t pivot = fromSmaller ? from : to;
-        const std::int64_t other = fromSmaller ? to : from;
-        for (std::int64_t c = this->CornerStart[pivot]; c < this->CornerStart[pivot + 1]; ++c)
-        {
-          const std::int32_t candidate = this->CornerTriangles[c];
-          const auto& u = input.triangles[candidate];
-          if (static_cast<std::size_t>(candidate) != index &&
-            (u[0] == other || u[1] == other || u[2] == other))
-          {
-            this->EdgeNeighbour[3 * index + k] = candidate;
-            break;
-          }
-        }
-      }
-    }
-
+    // Room for the input and for the largest the mesh gets (splits of a coarse input go past
+    // the target's vertex count), reserved once: growing the arrays copies them into fresh
+    // memory again and again, and room reserved but never used costs no memory.
+    // (A closed surface has about 3 edges and 2 triangles per vertex.)
+    const double length = std::max(this->Opts.targetEdgeLength, 1e-6);
+    this->TargetVertices = static_cast<std::size_t>(
+      std::min(2.0 * surfaceArea(input) / (std::sqrt(3.0) * length * length), 1e9));
+    const std::size_t roomVertices = input.points.size() + 3 * this->TargetVertices / 2;
+    this->M.reserve(roomVertices, 3 * roomVertices, 2 * roomVertices);
     std::vector<Mesh::VertexHandle> handles;
     handles.reserve(input.points.size());
     for (const Vec3& p : input.points)
@@ -513,11 +616,12 @@ public:
     this->M.add_property(this->SurfaceHint);
     for (auto v : this->M.vertices())
     {
-      // An input vertex lies on every triangle around it: any of them starts its walk.
-      const std::int64_t first = this->CornerStart[v.idx()];
-      this->M.property(this->SurfaceHint, v) =
-        first < this->CornerStart[v.idx() + 1] ? this->CornerTriangles[first] : -1;
+      // An input vertex lies on every triangle around it: any of them starts its walk, looked
+      // up at the first projection (the triangles around each vertex are found on the
+      // background thread).
+      this->M.property(this->SurfaceHint, v) = AtInputVertex - v.idx();
     }
+    this->M.reserve(roomVertices, 3 * roomVertices, 2 * roomVertices); // the properties too
     this->markFeatures();
     this->Lines.build();
     this->SurfaceBuilder = std::thread(
@@ -529,8 +633,11 @@ public:
         }
         catch (...)
         {
-          // Out of memory: no tree, and vertices whose walk fails stay where they are.
+          // Out of memory: no tree and no walks; vertices stay where they are.
           this->Surface = PrimitiveTree<3>();
+          this->CornerStart.clear();
+          this->CornerTriangles.clear();
+          this->EdgeNeighbour.clear();
         }
       });
   }
@@ -544,6 +651,12 @@ public:
     const double L = this->Opts.targetEdgeLength;
     for (int iteration = 0; iteration < this->Opts.iterations; ++iteration)
     {
+      // An input with more vertices than the result will have (a dense export) is thinned
+      // first: splitting its long slivers would add vertices that the collapses then remove.
+      if (iteration == 0 && this->Input.points.size() > this->TargetVertices)
+      {
+        this->timed("collapse", [&] { this->collapseShortEdges(4.0 / 5.0 * L, 4.0 / 3.0 * L); });
+      }
       this->timed("split", [&] { this->splitLongEdges(4.0 / 3.0 * L); });
       this->timed("collapse", [&] { this->collapseShortEdges(4.0 / 5.0 * L, 4.0 / 3.0 * L); });
       if (this->TopologyChanges > this->M.n_vertices() / 5)
@@ -1143,7 +1256,43 @@ private:
   void buildSurfaceTree()
   {
     const TriangleMesh& input = this->Input;
+    // The input's triangles around each of its vertices (compressed rows) and across each of
+    // its edges, for walking from a vertex's last nearest triangle to its new one.
+    this->CornerStart.assign(input.points.size() + 1, 0);
+    for (const auto& t : input.triangles)
+    {
+      for (int corner = 0; corner < 3; ++corner)
+      {
+        ++this->CornerStart[t[corner] + 1];
+      }
+    }
+    for (std::size_t v = 0; v < input.points.size(); ++v)
+    {
+      this->CornerStart[v + 1] += this->CornerStart[v];
+    }
+    this->CornerTriangles.resize(this->CornerStart.back());
+    {
+      LargeArray<std::int64_t> fill(this->CornerStart.begin(), this->CornerStart.end() - 1);
+      for (std::size_t index = 0; index < input.triangles.size(); ++index)
+      {
+        for (int corner = 0; corner < 3; ++corner)
+        {
+          this->CornerTriangles[fill[input.triangles[index][corner]]++] =
+            static_cast<std::int32_t>(index);
+        }
+      }
+    }
+    std::int64_t nonManifold = 0;
+    this->EdgeNeighbour = findEdgeNeighbours(input.points.size(), input.triangles, nonManifold);
+
     const double longest = 16.0 * std::max(this->Opts.targetEdgeLength, 1e-6);
+    std::size_t pieces = 0;
+    for (const auto& t : input.triangles)
+    {
+      pieces += countBisected(input.points[t[0]], input.points[t[1]], input.points[t[2]], longest);
+    }
+    this->Surface.primitives.reserve(pieces);
+    this->PieceSource.reserve(pieces);
     for (std::size_t index = 0; index < input.triangles.size(); ++index)
     {
       const auto& t = input.triangles[index];
@@ -1173,6 +1322,16 @@ private:
     double& distance)
   {
     std::int32_t& hint = this->M.property(this->SurfaceHint, v);
+    if (hint <= AtInputVertex)
+    {
+      const std::size_t vertex = AtInputVertex - hint;
+      if (vertex + 1 >= this->CornerStart.size())
+      {
+        return false;
+      }
+      const std::int64_t first = this->CornerStart[vertex];
+      hint = first < this->CornerStart[vertex + 1] ? this->CornerTriangles[first] : -1;
+    }
     if (hint >= 0 && this->walkToNearest(p, near, hint, q, distance))
     {
       return true;
@@ -1277,7 +1436,7 @@ private:
     const double reach = 4.0 * this->Opts.targetEdgeLength;
     const double near = 0.3 * this->Opts.targetEdgeLength;
     const auto count = static_cast<vtkIdType>(this->M.n_vertices());
-    this->waitForSurfaceTree();
+    this->timed("wait for tree", [&] { this->waitForSurfaceTree(); });
     // The queries are independent reads of the trees: threaded, written back afterwards.
     std::vector<OpenMesh::Vec3d> projected(static_cast<std::size_t>(count));
     vtkSMPTools::For(0,
@@ -1319,23 +1478,27 @@ private:
   Mesh M;
   std::size_t TopologyChanges = 0; // splits and collapses since the last reordering
   std::size_t DeletedVertices = 0; // collapsed since the last garbage collection
+  std::size_t TargetVertices = 0;  // about how many the result has (equilateral triangles)
   PrimitiveTree<3> Surface;        // see buildSurfaceTree
   std::thread SurfaceBuilder;
   PrimitiveTree<2> Lines;
   OpenMesh::EPropHandleT<bool> FeatureEdge;
   OpenMesh::VPropHandleT<std::uint8_t> Feature;
-  OpenMesh::VPropHandleT<std::int32_t> SurfaceHint; // the input triangle last nearest
-  std::vector<std::int32_t> PieceSource;            // input triangle of each tree piece
-  std::vector<std::int64_t> CornerStart;            // input triangles around each input vertex:
-  std::vector<std::int32_t> CornerTriangles;        // CornerTriangles[CornerStart[v] ...]
-  std::vector<std::int32_t> EdgeNeighbour;          // input triangle across each edge
+  /// The input triangle a vertex was last nearest; AtInputVertex - i for "one of the triangles
+  /// around input vertex i", -1 for none.
+  OpenMesh::VPropHandleT<std::int32_t> SurfaceHint;
+  static constexpr std::int32_t AtInputVertex = -2;
+  LargeArray<std::int32_t> PieceSource;     // input triangle of each tree piece
+  LargeArray<std::int64_t> CornerStart;     // input triangles around each input vertex:
+  LargeArray<std::int32_t> CornerTriangles; // CornerTriangles[CornerStart[v] ...]
+  LargeArray<std::int32_t> EdgeNeighbour;   // input triangle across each edge
 };
 } // namespace
 
 struct ClosestPointFinder::Impl
 {
   PrimitiveTree<3> tree;
-  std::vector<std::int64_t> source; // the input triangle of each (bisected) primitive
+  LargeArray<std::int64_t> source; // the input triangle of each (bisected) primitive
 };
 
 ClosestPointFinder::ClosestPointFinder(const TriangleMesh& mesh, double cellSize)
@@ -1385,24 +1548,17 @@ bool ClosestPointFinder::closest(Vec3 query,
 TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
 {
   TriangleMesh result;
-  // Exact duplicate points. The points are numbered in coordinate order and the triangles
-  // sorted below, so that the same surface gives the same remeshing whatever its input order
-  // (an STL, or the pieces of a distributed surface gathered from the ranks).
-  // (Sorting arrays rather than filling maps: the same order and result, several times faster
-  // on a dense export.)
+  // Exact duplicate points. The points are numbered along a Morton (Z-order) curve, ties by
+  // coordinates, and the triangles sorted below, so that the same surface gives the same
+  // remeshing whatever its input order (an STL, or the pieces of a distributed surface gathered
+  // from the ranks); equal points end up side by side, and points near in space near in memory,
+  // which the remesher's passes over this mesh need.
   const std::size_t pointCount = input.points.size();
-  std::vector<std::int64_t> byCoordinates(pointCount);
-  for (std::size_t i = 0; i < pointCount; ++i)
-  {
-    byCoordinates[i] = static_cast<std::int64_t>(i);
-  }
   auto coordinates = [&input](std::int64_t i)
   {
     const Vec3& p = input.points[i];
     return std::array<double, 3>{ p.x, p.y, p.z };
   };
-  // Along a Morton (Z-order) curve, ties by coordinates: equal points end up side by side, and
-  // points near in space near in memory, which the remesher's passes over this mesh need.
   Vec3 low;
   Vec3 high;
   if (pointCount > 0)
@@ -1416,87 +1572,83 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
   }
   const Vec3 extent = high - low;
   const double scale = 2097151.0 / std::max({ extent.x, extent.y, extent.z, 1e-12 });
-  std::vector<std::uint64_t> curve(pointCount);
+  LargeArray<std::pair<std::uint64_t, std::int64_t>> curve(pointCount);
   for (std::size_t i = 0; i < pointCount; ++i)
   {
-    curve[i] = mortonCode(scale * (input.points[i] - low));
+    curve[i] = { mortonCode(scale * (input.points[i] - low)), static_cast<std::int64_t>(i) };
   }
-  std::sort(byCoordinates.begin(),
-    byCoordinates.end(),
-    [&](std::int64_t a, std::int64_t b)
-    { return curve[a] != curve[b] ? curve[a] < curve[b] : coordinates(a) < coordinates(b); });
-  std::vector<std::int64_t> merged(pointCount);
+  std::sort(curve.begin(), curve.end());
+  // Points in one cell of the curve (duplicates, mostly) by their coordinates.
+  for (std::size_t k = 0; k < pointCount;)
+  {
+    std::size_t end = k + 1;
+    while (end < pointCount && curve[end].first == curve[k].first)
+    {
+      ++end;
+    }
+    if (end - k > 1)
+    {
+      std::sort(curve.begin() + k,
+        curve.begin() + end,
+        [&](const auto& a, const auto& b)
+        { return coordinates(a.second) < coordinates(b.second); });
+    }
+    k = end;
+  }
+  LargeArray<std::int64_t> merged(pointCount);
   for (std::size_t k = 0; k < pointCount; ++k)
   {
-    const std::int64_t i = byCoordinates[k];
-    if (k == 0 || coordinates(byCoordinates[k - 1]) != coordinates(i))
+    const std::int64_t i = curve[k].second;
+    if (k == 0 || coordinates(curve[k - 1].second) != coordinates(i))
     {
       result.points.push_back(input.points[i]);
     }
     merged[i] = static_cast<std::int64_t>(result.points.size()) - 1;
   }
   report.mergedPoints = static_cast<std::int64_t>(pointCount - result.points.size());
-  // Degenerate and repeated triangles (the first of repeated ones is kept).
+
+  // Degenerate and repeated triangles (of repeated ones, the first is kept), in one sort by
+  // their corners in increasing order: that order, with each triangle starting at its smallest
+  // corner (same orientation), is the canonical order of the result.
   const std::size_t triangleCount = input.triangles.size();
-  std::vector<std::array<std::int64_t, 3>> mapped(triangleCount);
-  std::vector<std::pair<std::array<std::int64_t, 3>, std::size_t>> keys(triangleCount);
+  LargeArray<std::pair<probe::Triangle, std::size_t>> keys(triangleCount);
   for (std::size_t index = 0; index < triangleCount; ++index)
   {
     const auto& t = input.triangles[index];
-    mapped[index] = { merged[t[0]], merged[t[1]], merged[t[2]] };
-    keys[index].first = mapped[index];
+    keys[index] = { { merged[t[0]], merged[t[1]], merged[t[2]] }, index };
     std::sort(keys[index].first.begin(), keys[index].first.end());
-    keys[index].second = index;
   }
   std::sort(keys.begin(), keys.end());
-  std::vector<char> repeated(triangleCount, 0);
-  for (std::size_t k = 1; k < triangleCount; ++k)
+  result.triangles.reserve(triangleCount);
+  for (std::size_t k = 0; k < triangleCount; ++k)
   {
-    repeated[keys[k].second] = keys[k].first == keys[k - 1].first;
-  }
-  for (std::size_t index = 0; index < triangleCount; ++index)
-  {
-    const probe::Triangle& m = mapped[index];
-    const double area = length(
-      cross(result.points[m[1]] - result.points[m[0]], result.points[m[2]] - result.points[m[0]]));
-    if (m[0] == m[1] || m[1] == m[2] || m[2] == m[0] || area <= 1e-14 || repeated[index])
+    const auto& corners = keys[k].first;
+    if (corners[0] == corners[1] || corners[1] == corners[2] ||
+      (k > 0 && corners == keys[k - 1].first))
     {
       ++report.droppedTriangles;
       continue;
     }
+    const auto& t = input.triangles[keys[k].second];
+    probe::Triangle m = { merged[t[0]], merged[t[1]], merged[t[2]] };
+    const double area = length(
+      cross(result.points[m[1]] - result.points[m[0]], result.points[m[2]] - result.points[m[0]]));
+    if (area <= 1e-14)
+    {
+      ++report.droppedTriangles;
+      continue;
+    }
+    while (m[0] > m[1] || m[0] > m[2])
+    {
+      m = { m[1], m[2], m[0] };
+    }
     result.triangles.push_back(m);
   }
-  for (auto& t : result.triangles)
-  {
-    // Start at the smallest index (same orientation), then sort.
-    while (t[0] > t[1] || t[0] > t[2])
-    {
-      t = { t[1], t[2], t[0] };
-    }
-  }
-  std::sort(result.triangles.begin(), result.triangles.end());
+
   // Non-manifold edges cannot be remeshed: refuse them with the count.
-  std::vector<std::pair<std::int64_t, std::int64_t>> edges;
-  edges.reserve(3 * result.triangles.size());
-  for (const auto& t : result.triangles)
-  {
-    for (int e = 0; e < 3; ++e)
-    {
-      edges.emplace_back(std::min(t[e], t[(e + 1) % 3]), std::max(t[e], t[(e + 1) % 3]));
-    }
-  }
-  std::sort(edges.begin(), edges.end());
   std::int64_t nonManifold = 0;
-  for (std::size_t k = 0; k < edges.size();)
-  {
-    std::size_t next = k + 1;
-    while (next < edges.size() && edges[next] == edges[k])
-    {
-      ++next;
-    }
-    nonManifold += next - k > 2 ? 1 : 0;
-    k = next;
-  }
+  LargeArray<std::int32_t> across =
+    findEdgeNeighbours(result.points.size(), result.triangles, nonManifold);
   if (nonManifold > 0)
   {
     report.problem = std::to_string(nonManifold) +
@@ -1504,9 +1656,51 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
       "for example with Extract Surface and Clean, or fix it in the CAD export";
     return result;
   }
-  // Orientation: consistent, and outward by the signed volume.
-  const std::vector<probe::Triangle> before = result.triangles;
-  probe::orientConsistently(static_cast<std::int64_t>(result.points.size()), result.triangles);
+
+  // Orientation: consistent (a breadth-first walk over the edges turns each neighbour that runs
+  // an edge the same way), then outward by the signed volume.
+  LargeArray<char> flipped(result.triangles.size(), 0);
+  LargeArray<char> visited(result.triangles.size(), 0);
+  LargeArray<std::int32_t> queue;
+  queue.reserve(result.triangles.size());
+  for (std::size_t seed = 0; seed < result.triangles.size(); ++seed)
+  {
+    if (visited[seed])
+    {
+      continue;
+    }
+    visited[seed] = 1;
+    queue.assign(1, static_cast<std::int32_t>(seed));
+    for (std::size_t next = 0; next < queue.size(); ++next)
+    {
+      const std::int32_t t = queue[next];
+      for (int k = 0; k < 3; ++k)
+      {
+        const std::int32_t other = across[3 * static_cast<std::size_t>(t) + k];
+        if (other < 0 || visited[other])
+        {
+          continue;
+        }
+        visited[other] = 1;
+        queue.push_back(other);
+        const std::int64_t a = result.triangles[t][k];
+        const std::int64_t b = result.triangles[t][(k + 1) % 3];
+        probe::Triangle& neighbour = result.triangles[other];
+        for (int j = 0; j < 3; ++j)
+        {
+          if (neighbour[j] == a && neighbour[(j + 1) % 3] == b)
+          {
+            // Runs a -> b too: turn it. Its edges 0 and 2 trade places (edge 1 stays).
+            std::swap(neighbour[1], neighbour[2]);
+            std::swap(across[3 * static_cast<std::size_t>(other)],
+              across[3 * static_cast<std::size_t>(other) + 2]);
+            flipped[other] = 1;
+            break;
+          }
+        }
+      }
+    }
+  }
   Vec3 centroid;
   for (const Vec3& p : result.points)
   {
@@ -1516,21 +1710,14 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
   {
     centroid = (1.0 / result.points.size()) * centroid;
   }
-  if (probe::signedVolume(result.points, result.triangles, centroid) < 0.0)
+  const bool inward = probe::signedVolume(result.points, result.triangles, centroid) < 0.0;
+  for (std::size_t t = 0; t < result.triangles.size(); ++t)
   {
-    for (auto& t : result.triangles)
+    if (inward)
     {
-      std::swap(t[1], t[2]);
+      std::swap(result.triangles[t][1], result.triangles[t][2]);
     }
-  }
-  for (std::size_t i = 0; i < before.size(); ++i)
-  {
-    const auto& a = before[i];
-    const auto& b = result.triangles[i];
-    // Same cyclic order or not.
-    const bool same = (a[0] == b[0] && a[1] == b[1]) || (a[0] == b[1] && a[1] == b[2]) ||
-      (a[0] == b[2] && a[1] == b[0]);
-    report.flippedTriangles += same ? 0 : 1;
+    report.flippedTriangles += (flipped[t] != 0) != inward ? 1 : 0;
   }
   return result;
 }

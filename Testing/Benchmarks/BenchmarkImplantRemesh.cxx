@@ -2,7 +2,8 @@
 // Benchmark of Implant Remesh on the THA Phantom's stem at high tessellation (about 1M CAD
 // triangles) remeshed to about 100k points, and at a 1 mm target. Not a test: it only prints.
 //
-//   build/bin/ibcBenchmarkImplantRemesh [chord tolerance, default 0.00035 mm] [iterations]
+//   build/bin/ibcBenchmarkImplantRemesh [chord tolerance, default 0.00025 mm, 1M triangles]
+//   [iterations]
 #include "ibcRemesh.h"
 #include "ibcSMP.h"
 #include "ibcTHAPhantomModel.h"
@@ -61,7 +62,7 @@ int main(int argc, char* argv[])
 {
   useThreadedBackend();
   phantom::Parameters p;
-  p.chordTolerance = argc > 1 ? std::atof(argv[1]) : 0.00035;
+  p.chordTolerance = argc > 1 ? std::atof(argv[1]) : 0.00025;
   const phantom::Surface stem = phantom::PhantomModel(p).generateSurface();
   const remesh::TriangleMesh input{ stem.points, stem.triangles };
   std::printf("THA Phantom stem, chord tolerance %.5f mm: %zu points, %zu CAD triangles\n",

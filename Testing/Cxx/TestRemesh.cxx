@@ -205,3 +205,90 @@ TEST(Remesh, CADFansAndSliversGiveEvenlySpacedPoints)
     q.hausdorff,
     onRims);
 }
+
+/// A latitude-longitude sphere of radius 20 mm with 400 meridians and 200 parallels (80k
+/// triangles, fans of 400 slivers at the poles), every third triangle turned inside out, as a
+/// careless dense export would give.
+TriangleMesh denseSphere(std::int64_t& turned)
+{
+  const int meridians = 400;
+  const int parallels = 200;
+  const double radius = 20.0;
+  const double pi = 3.14159265358979323846;
+  TriangleMesh mesh;
+  mesh.points.push_back({ 0, 0, radius }); // north pole
+  for (int i = 1; i < parallels; ++i)
+  {
+    const double polar = pi * i / parallels;
+    for (int k = 0; k < meridians; ++k)
+    {
+      const double azimuth = 2.0 * pi * k / meridians;
+      mesh.points.push_back({ radius * std::sin(polar) * std::cos(azimuth),
+        radius * std::sin(polar) * std::sin(azimuth),
+        radius * std::cos(polar) });
+    }
+  }
+  const auto south = static_cast<std::int64_t>(mesh.points.size());
+  mesh.points.push_back({ 0, 0, -radius });
+  auto ring = [&](int i, int k) { return 1 + (i - 1) * meridians + (k % meridians); };
+  for (int k = 0; k < meridians; ++k)
+  {
+    mesh.triangles.push_back({ 0, ring(1, k), ring(1, k + 1) });
+    mesh.triangles.push_back({ south, ring(parallels - 1, k + 1), ring(parallels - 1, k) });
+    for (int i = 1; i + 1 < parallels; ++i)
+    {
+      mesh.triangles.push_back({ ring(i, k), ring(i + 1, k), ring(i + 1, k + 1) });
+      mesh.triangles.push_back({ ring(i, k), ring(i + 1, k + 1), ring(i, k + 1) });
+    }
+  }
+  turned = 0;
+  for (std::size_t index = 0; index < mesh.triangles.size(); index += 3)
+  {
+    std::swap(mesh.triangles[index][1], mesh.triangles[index][2]);
+    ++turned;
+  }
+  return mesh;
+}
+
+TEST(Remesh, ADenseExportIsThinnedToAnEvenMeshOnTheSurface)
+{
+  // Far more input vertices than the target asks for: the remesher thins the input before it
+  // splits (the path of dense CAD exports), and the repair finds every turned triangle.
+  std::int64_t turned = 0;
+  const TriangleMesh dense = denseSphere(turned);
+  Repair repair;
+  const TriangleMesh clean = repairSurface(dense, repair);
+  ASSERT_TRUE(repair.problem.empty()) << repair.problem;
+  EXPECT_EQ(repair.flippedTriangles, turned);
+  EXPECT_GT(probe::signedVolume(clean.points, clean.triangles, { 0, 0, 0 }), 0.0);
+
+  Options options;
+  options.targetEdgeLength = 1.5;
+  const TriangleMesh output = remeshSurface(clean, options);
+  const Quality q = measureQuality(output, clean);
+  const double area = 4.0 * 3.14159265358979323846 * 20.0 * 20.0;
+  const double expected = 2.0 * area / (std::sqrt(3.0) * 1.5 * 1.5); // about 2580
+  EXPECT_NEAR(static_cast<double>(output.points.size()), expected, 0.15 * expected);
+  EXPECT_EQ(q.boundaryEdges, 0);
+  EXPECT_EQ(q.nonManifoldEdges, 0);
+  EXPECT_GT(q.shareAbove30, 0.99);
+  EXPECT_LT(q.edgeLengthCV, 0.15);
+  // Every point on the sphere (the input's triangles lie up to about 0.0012 mm inside it), and the
+  // result still encloses it outward.
+  double worst = 0.0;
+  for (const Vec3& p : output.points)
+  {
+    worst = std::max(worst, std::abs(length(p) - 20.0));
+  }
+  EXPECT_LT(worst, 2e-3);
+  EXPECT_GT(probe::signedVolume(output.points, output.triangles, { 0, 0, 0 }), 0.0);
+  std::printf("dense sphere: %zu -> %zu points (expected about %.0f), >=30: %.4f, CV %.3f, "
+              "farthest from the sphere %.5f mm, %lld triangles turned back\n",
+    clean.points.size(),
+    output.points.size(),
+    expected,
+    q.shareAbove30,
+    q.edgeLengthCV,
+    worst,
+    static_cast<long long>(repair.flippedTriangles));
+}
