@@ -656,12 +656,23 @@ public:
       if (iteration == 0 && this->Input.points.size() > this->TargetVertices)
       {
         this->timed("collapse", [&] { this->collapseShortEdges(4.0 / 5.0 * L, 4.0 / 3.0 * L); });
+        this->timed("reorder", [&] { this->rebuildInSpatialOrder(); }); // compact for the splits
+        this->TopologyChanges = 0;
+        this->DeletedVertices = 0;
       }
       this->timed("split", [&] { this->splitLongEdges(4.0 / 3.0 * L); });
       this->timed("collapse", [&] { this->collapseShortEdges(4.0 / 5.0 * L, 4.0 / 3.0 * L); });
       if (this->TopologyChanges > this->M.n_vertices() / 5)
       {
         this->timed("reorder", [&] { this->rebuildInSpatialOrder(); });
+        this->DeletedVertices = 0;
+      }
+      else if (this->DeletedVertices > this->M.n_vertices() / 10)
+      {
+        // Compacting the arrays costs a pass over the whole mesh: only once a tenth of the
+        // vertices are gone (the passes in between skip deleted elements).
+        this->timed("compact", [&] { this->M.garbage_collection(); });
+        this->DeletedVertices = 0;
       }
       this->TopologyChanges = 0;
       this->timed("flip", [&] { this->equalizeValences(); });
@@ -707,13 +718,12 @@ private:
   /// rebuilt in spatial order, the later passes run two to three times faster.
   void rebuildInSpatialOrder()
   {
-    this->M.garbage_collection();
-    const std::size_t count = this->M.n_vertices();
-    if (count == 0)
+    // (Deleted elements are skipped, not compacted first: the copy leaves them out anyway.)
+    if (this->M.vertices().begin() == this->M.vertices().end())
     {
       return;
     }
-    OpenMesh::Vec3d low = this->M.point(Mesh::VertexHandle(0));
+    OpenMesh::Vec3d low = this->M.point(*this->M.vertices().begin());
     OpenMesh::Vec3d high = low;
     for (auto v : this->M.vertices())
     {
@@ -721,13 +731,15 @@ private:
       high.maximize(this->M.point(v));
     }
     const double extent = std::max({ high[0] - low[0], high[1] - low[1], high[2] - low[2], 1e-12 });
-    std::vector<std::pair<std::uint64_t, int>> keys(count);
+    std::vector<std::pair<std::uint64_t, int>> keys;
+    keys.reserve(this->M.n_vertices());
     for (auto v : this->M.vertices())
     {
-      keys[v.idx()] = { mortonCode((2097151.0 / extent) * toVec(this->M.point(v) - low)), v.idx() };
+      keys.emplace_back(mortonCode((2097151.0 / extent) * toVec(this->M.point(v) - low)), v.idx());
     }
     std::sort(keys.begin(), keys.end());
-    std::vector<int> newIndex(count);
+    const std::size_t count = keys.size();
+    std::vector<int> newIndex(this->M.n_vertices(), -1);
     Mesh rebuilt;
     OpenMesh::EPropHandleT<bool> featureEdge;
     OpenMesh::VPropHandleT<std::uint8_t> feature;
@@ -735,7 +747,9 @@ private:
     rebuilt.add_property(featureEdge);
     rebuilt.add_property(feature);
     rebuilt.add_property(surfaceHint);
-    rebuilt.reserve(count, this->M.n_edges(), this->M.n_faces());
+    // (Room for the splits of the later iterations too.)
+    const std::size_t room = count + count / 4;
+    rebuilt.reserve(room, 3 * room, 2 * room);
     for (std::size_t rank = 0; rank < count; ++rank)
     {
       const Mesh::VertexHandle old(keys[rank].second);
@@ -1047,13 +1061,6 @@ private:
         this->M.set_point(to, target);
         break;
       }
-    }
-    // Compacting the arrays costs a pass over the whole mesh: only once a tenth of the vertices
-    // are gone (the passes in between skip deleted elements).
-    if (this->DeletedVertices > this->M.n_vertices() / 10)
-    {
-      this->M.garbage_collection();
-      this->DeletedVertices = 0;
     }
   }
 

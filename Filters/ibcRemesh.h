@@ -28,8 +28,8 @@ struct Options
   double featureAngleDegrees = 45.0; ///< edges whose faces turn more than this are kept
   bool preserveBoundary = true;      ///< boundary vertices of an open surface stay put
   /// When set, each stage's wall time (seconds) is added here under its name (construct,
-  /// split, collapse, reorder, flip, relax, project, and "wait for tree": the time the first
-  /// projection waited for the search tree built in the background): for benchmarks.
+  /// split, collapse, reorder, compact, flip, relax, project, and "wait for tree": the time the
+  /// first projection waited for the search tree built in the background): for benchmarks.
   std::map<std::string, double>* stageSeconds = nullptr;
 };
 
