@@ -540,7 +540,7 @@ LargeArray<std::int32_t> findEdgeNeighbours(std::size_t vertexCount,
     start[v + 1] += start[v];
   }
   // Each edge slot under its smaller end, with its larger end to match on.
-  LargeArray<std::pair<std::int64_t, std::int32_t>> bucket(slots);
+  LargeArray<std::pair<std::int32_t, std::int32_t>> bucket(slots);
   {
     LargeArray<std::int64_t> fill(start.begin(), start.end() - 1);
     for (std::size_t slot = 0; slot < slots; ++slot)
@@ -548,14 +548,29 @@ LargeArray<std::int32_t> findEdgeNeighbours(std::size_t vertexCount,
       const auto& t = triangles[slot / 3];
       const std::int64_t a = t[slot % 3];
       const std::int64_t b = t[(slot % 3 + 1) % 3];
-      bucket[fill[std::min(a, b)]++] = { std::max(a, b), static_cast<std::int32_t>(slot) };
+      bucket[fill[std::min(a, b)]++] = { static_cast<std::int32_t>(std::max(a, b)),
+        static_cast<std::int32_t>(slot) };
     }
   }
   for (std::size_t v = 0; v < vertexCount; ++v)
   {
     const auto first = bucket.begin() + start[v];
     const auto last = bucket.begin() + start[v + 1];
-    std::sort(first, last);
+    if (last - first <= 16)
+    {
+      // (A vertex has six edges on average: insertion sort, without std::sort's set-up.)
+      for (auto i = first + 1; i < last; ++i)
+      {
+        for (auto j = i; j > first && *j < *(j - 1); --j)
+        {
+          std::iter_swap(j, j - 1);
+        }
+      }
+    }
+    else
+    {
+      std::sort(first, last);
+    }
     for (auto group = first; group != last;)
     {
       auto end = group + 1;
@@ -655,7 +670,7 @@ public:
       // first: splitting its long slivers would add vertices that the collapses then remove.
       if (iteration == 0 && this->Input.points.size() > this->TargetVertices)
       {
-        this->timed("collapse", [&] { this->collapseShortEdges(4.0 / 5.0 * L, 4.0 / 3.0 * L); });
+        this->timed("thin", [&] { this->collapseShortEdges(4.0 / 5.0 * L, 4.0 / 3.0 * L); });
         this->timed("reorder", [&] { this->rebuildInSpatialOrder(); }); // compact for the splits
         this->TopologyChanges = 0;
         this->DeletedVertices = 0;
@@ -1511,14 +1526,19 @@ struct ClosestPointFinder::Impl
 ClosestPointFinder::ClosestPointFinder(const TriangleMesh& mesh, double cellSize)
   : Internals(std::make_shared<Impl>())
 {
+  const double longest = 2.0 * std::max(cellSize, 1e-6);
+  std::size_t pieces = 0;
+  for (const auto& t : mesh.triangles)
+  {
+    pieces += countBisected(mesh.points[t[0]], mesh.points[t[1]], mesh.points[t[2]], longest);
+  }
+  this->Internals->tree.primitives.reserve(pieces);
+  this->Internals->source.reserve(pieces);
   for (std::size_t index = 0; index < mesh.triangles.size(); ++index)
   {
     const auto& t = mesh.triangles[index];
-    addBisected(this->Internals->tree,
-      mesh.points[t[0]],
-      mesh.points[t[1]],
-      mesh.points[t[2]],
-      2.0 * std::max(cellSize, 1e-6));
+    addBisected(
+      this->Internals->tree, mesh.points[t[0]], mesh.points[t[1]], mesh.points[t[2]], longest);
     this->Internals->source.resize(
       this->Internals->tree.primitives.size(), static_cast<std::int64_t>(index));
   }
@@ -1603,6 +1623,7 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
     k = end;
   }
   LargeArray<std::int64_t> merged(pointCount);
+  result.points.reserve(pointCount);
   for (std::size_t k = 0; k < pointCount; ++k)
   {
     const std::int64_t i = curve[k].second;
@@ -1613,6 +1634,14 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
     merged[i] = static_cast<std::int64_t>(result.points.size()) - 1;
   }
   report.mergedPoints = static_cast<std::int64_t>(pointCount - result.points.size());
+  // The remesher numbers triangles and their edges with 32-bit integers.
+  if (result.points.size() > 500000000 || input.triangles.size() > 500000000)
+  {
+    report.problem = "the surface has " + std::to_string(input.triangles.size()) +
+      " triangles: too many to remesh (at most 500 million)";
+    result.triangles.clear();
+    return result;
+  }
 
   // Degenerate and repeated triangles (of repeated ones, the first is kept), in one sort by
   // their corners in increasing order: that order, with each triangle starting at its smallest
@@ -1766,7 +1795,8 @@ Quality measureQuality(const TriangleMesh& output, const TriangleMesh& input)
   quality.minimumAngle = 180.0;
   double angleSum = 0.0;
   std::int64_t above = 0;
-  std::map<std::pair<std::int64_t, std::int64_t>, int> edgeUse;
+  LargeArray<std::pair<std::int64_t, std::int64_t>> edgeUses;
+  edgeUses.reserve(3 * output.triangles.size());
   for (const auto& t : output.triangles)
   {
     const double angle =
@@ -1776,48 +1806,61 @@ Quality measureQuality(const TriangleMesh& output, const TriangleMesh& input)
     above += angle >= 30.0 ? 1 : 0;
     for (int e = 0; e < 3; ++e)
     {
-      ++edgeUse[{ std::min(t[e], t[(e + 1) % 3]), std::max(t[e], t[(e + 1) % 3]) }];
+      edgeUses.emplace_back(std::min(t[e], t[(e + 1) % 3]), std::max(t[e], t[(e + 1) % 3]));
     }
   }
   const double triangles = static_cast<double>(std::max<std::size_t>(1, output.triangles.size()));
   quality.meanMinimumAngle = angleSum / triangles;
   quality.shareAbove30 = above / triangles;
+  // Each edge once, with the number of triangles that use it.
+  std::sort(edgeUses.begin(), edgeUses.end());
   double sum = 0.0;
   double sumSquares = 0.0;
-  for (const auto& [edge, count] : edgeUse)
+  std::size_t edgeCount = 0;
+  for (std::size_t k = 0; k < edgeUses.size();)
   {
+    std::size_t next = k + 1;
+    while (next < edgeUses.size() && edgeUses[next] == edgeUses[k])
+    {
+      ++next;
+    }
+    const auto& edge = edgeUses[k];
     const double l = length(output.points[edge.second] - output.points[edge.first]);
     sum += l;
     sumSquares += l * l;
-    quality.boundaryEdges += count == 1 ? 1 : 0;
-    quality.nonManifoldEdges += count > 2 ? 1 : 0;
+    quality.boundaryEdges += next - k == 1 ? 1 : 0;
+    quality.nonManifoldEdges += next - k > 2 ? 1 : 0;
+    ++edgeCount;
+    k = next;
   }
-  const double edges = static_cast<double>(std::max<std::size_t>(1, edgeUse.size()));
+  const double edges = static_cast<double>(std::max<std::size_t>(1, edgeCount));
   const double mean = sum / edges;
   quality.meanEdgeLength = mean;
   quality.edgeLengthCV =
     mean > 0.0 ? std::sqrt(std::max(0.0, sumSquares / edges - mean * mean)) / mean : 0.0;
-  // Hausdorff distance at the vertices, both ways.
-  const double cell = std::max(mean, 1e-3);
-  const ClosestPointFinder toInput(input, cell);
-  const ClosestPointFinder toOutput(output, cell);
-  auto oneWay = [](const std::vector<Vec3>& points, const ClosestPointFinder& finder, double reach)
+  // Hausdorff distance at the vertices, both ways, threaded. The trees cut triangles into
+  // pieces of up to sixteen mean edges, as the remesher's own tree does: finer pieces made the
+  // tree of a dense input take longer than the remeshing.
+  const double reach = 20.0 * std::max(mean, 1e-3);
+  const ClosestPointFinder toInput(input, 8.0 * std::max(mean, 1e-3));
+  const ClosestPointFinder toOutput(output, 8.0 * std::max(mean, 1e-3));
+  auto oneWay = [reach](const std::vector<Vec3>& points, const ClosestPointFinder& finder)
   {
-    double worst = 0.0;
-    for (const Vec3& p : points)
-    {
-      Vec3 q;
-      double d;
-      if (!finder.closest(p, reach, q, d))
+    std::vector<double> distance(points.size(), 0.0);
+    vtkSMPTools::For(0,
+      static_cast<vtkIdType>(points.size()),
+      [&](vtkIdType begin, vtkIdType end)
       {
-        d = reach;
-      }
-      worst = std::max(worst, d);
-    }
-    return worst;
+        for (vtkIdType i = begin; i < end; ++i)
+        {
+          Vec3 q;
+          double d;
+          distance[i] = finder.closest(points[i], reach, q, d) ? d : reach;
+        }
+      });
+    return distance.empty() ? 0.0 : *std::max_element(distance.begin(), distance.end());
   };
-  quality.hausdorff = std::max(
-    oneWay(output.points, toInput, 20.0 * cell), oneWay(input.points, toOutput, 20.0 * cell));
+  quality.hausdorff = std::max(oneWay(output.points, toInput), oneWay(input.points, toOutput));
   const double inputArea = surfaceArea(input);
   quality.areaChangePercent =
     inputArea > 0.0 ? 100.0 * (surfaceArea(output) - inputArea) / inputArea : 0.0;

@@ -29,7 +29,9 @@ void report(const char* what,
   double time,
   const std::map<std::string, double>& stages)
 {
+  const auto start = std::chrono::steady_clock::now();
   const remesh::Quality q = remesh::measureQuality(output, input);
+  const double measureTime = seconds(start);
   std::printf("%s: %zu points, %zu triangles in %.2f s\n",
     what,
     output.points.size(),
@@ -55,6 +57,8 @@ void report(const char* what,
   std::printf("  Hausdorff distance %.4f mm, area change %.3f %% (goal <= 0.5 %%)\n",
     q.hausdorff,
     q.areaChangePercent);
+  std::printf("  measuring the quality (as Implant Remesh does for its field data): %.2f s\n",
+    measureTime);
 }
 }
 
