@@ -639,6 +639,7 @@ public:
     this->M.reserve(roomVertices, 3 * roomVertices, 2 * roomVertices); // the properties too
     this->markFeatures();
     this->Lines.build();
+    this->TreePieceLength = 16.0 * std::max(this->Opts.targetEdgeLength, 1e-6);
     this->SurfaceBuilder = std::thread(
       [this]
       {
@@ -663,9 +664,9 @@ public:
 
   TriangleMesh run(const std::function<void(double)>& progress)
   {
-    const double L = this->Opts.targetEdgeLength;
     for (int iteration = 0; iteration < this->Opts.iterations; ++iteration)
     {
+      const double L = this->Opts.targetEdgeLength;
       // An input with more vertices than the result will have (a dense export) is thinned
       // first: splitting its long slivers would add vertices that the collapses then remove.
       if (iteration == 0 && this->Input.points.size() > this->TargetVertices)
@@ -693,6 +694,7 @@ public:
       this->timed("flip", [&] { this->equalizeValences(); });
       this->timed("relax", [&] { this->relaxTangentially(); });
       this->timed("project", [&] { this->projectToInput(); });
+      this->correctLengthForPointCount(iteration);
       if (progress)
       {
         progress(static_cast<double>(iteration + 1) / this->Opts.iterations);
@@ -727,6 +729,27 @@ public:
   }
 
 private:
+  /// With a target point count, corrects the target length for the count reached after each
+  /// iteration but the first and the last: V vertices of equilateral triangles cover the area,
+  /// but a real mesh's triangles are not all equilateral, and the count misses by a few percent
+  /// otherwise. The split and collapse limits leave edges between 4/5 and 4/3 of the length
+  /// alone, so a correction moves the count only part of the way: the length is scaled by the
+  /// ratio itself (not its square root, as the area alone would ask), and repeated.
+  void correctLengthForPointCount(int iteration)
+  {
+    if (this->Opts.targetPointCount <= 0 || iteration == 0 ||
+      iteration + 1 >= this->Opts.iterations)
+    {
+      return;
+    }
+    const double reached = static_cast<double>(this->M.n_vertices() - this->DeletedVertices);
+    const double ratio = reached / static_cast<double>(this->Opts.targetPointCount);
+    if (reached > 0.0 && std::abs(ratio - 1.0) > 0.005)
+    {
+      this->Opts.targetEdgeLength *= ratio;
+    }
+  }
+
   /// Renumbers vertices along a Morton (Z-order) curve and faces by their first vertex. Splits
   /// append vertices at the end of the arrays and collapses leave holes, so after a big change
   /// neighbours lie far apart in memory and every pass over the mesh waits on cache misses;
@@ -1307,7 +1330,7 @@ private:
     std::int64_t nonManifold = 0;
     this->EdgeNeighbour = findEdgeNeighbours(input.points.size(), input.triangles, nonManifold);
 
-    const double longest = 16.0 * std::max(this->Opts.targetEdgeLength, 1e-6);
+    const double longest = this->TreePieceLength;
     std::size_t pieces = 0;
     for (const auto& t : input.triangles)
     {
@@ -1502,6 +1525,7 @@ private:
   std::size_t DeletedVertices = 0; // collapsed since the last garbage collection
   std::size_t TargetVertices = 0;  // about how many the result has (equilateral triangles)
   PrimitiveTree<3> Surface;        // see buildSurfaceTree
+  double TreePieceLength = 1.0;    // the longest piece in it
   std::thread SurfaceBuilder;
   PrimitiveTree<2> Lines;
   OpenMesh::EPropHandleT<bool> FeatureEdge;

@@ -24,6 +24,9 @@ namespace remesh
 struct Options
 {
   double targetEdgeLength = 1.0; ///< mm
+  /// When > 0, the target length is corrected during the iterations so that the result has
+  /// about this many points (start from edgeLengthForPointCount).
+  std::int64_t targetPointCount = 0;
   int iterations = 10;
   double featureAngleDegrees = 45.0; ///< edges whose faces turn more than this are kept
   bool preserveBoundary = true;      ///< boundary vertices of an open surface stay put

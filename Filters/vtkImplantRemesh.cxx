@@ -105,13 +105,18 @@ int vtkImplantRemesh::RequestData(vtkInformation*,
     vtkWarningMacro("Target edge length " << options.targetEdgeLength << " is large for a surface "
                                           << size << " across; the result will be coarse.");
   }
+  if (this->SizingMode == NUMBER_OF_POINTS)
+  {
+    options.targetPointCount = this->TargetNumberOfPoints; // corrected during the iterations
+  }
   remesh::TriangleMesh result =
     remesh::remeshSurface(clean, options, [this](double f) { this->UpdateProgress(0.8 * f); });
   if (this->SizingMode == NUMBER_OF_POINTS)
   {
-    // One correction of the length for the count actually reached.
+    // With very few iterations the count may still be off: once more with the length
+    // corrected for the count reached.
     const double ratio = static_cast<double>(result.points.size()) / this->TargetNumberOfPoints;
-    if (std::abs(ratio - 1.0) > 0.02)
+    if (std::abs(ratio - 1.0) > 0.03)
     {
       options.targetEdgeLength *= std::sqrt(ratio);
       result = remesh::remeshSurface(clean, options);

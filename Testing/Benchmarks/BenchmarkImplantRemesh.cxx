@@ -57,8 +57,8 @@ void report(const char* what,
   std::printf("  Hausdorff distance %.4f mm, area change %.3f %% (goal <= 0.5 %%)\n",
     q.hausdorff,
     q.areaChangePercent);
-  std::printf("  measuring the quality (as Implant Remesh does for its field data): %.2f s\n",
-    measureTime);
+  std::printf(
+    "  measuring the quality (as Implant Remesh does for its field data): %.2f s\n", measureTime);
 }
 }
 
@@ -82,6 +82,7 @@ int main(int argc, char* argv[])
 
   remesh::Options options;
   options.targetEdgeLength = remesh::edgeLengthForPointCount(remesh::surfaceArea(clean), 100000);
+  options.targetPointCount = 100000; // as Implant Remesh's number-of-points mode asks
   if (argc > 2)
   {
     options.iterations = std::atoi(argv[2]);
@@ -93,6 +94,7 @@ int main(int argc, char* argv[])
   report("to about 100k points", hundredK, clean, repairTime + seconds(start), stages);
 
   options.targetEdgeLength = 1.0;
+  options.targetPointCount = 0;
   stages = { { "repair", repairTime } };
   start = std::chrono::steady_clock::now();
   const remesh::TriangleMesh oneMillimetre = remesh::remeshSurface(clean, options);

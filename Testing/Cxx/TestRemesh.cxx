@@ -292,3 +292,24 @@ TEST(Remesh, ADenseExportIsThinnedToAnEvenMeshOnTheSurface)
     worst,
     static_cast<long long>(repair.flippedTriangles));
 }
+
+TEST(Remesh, APointCountIsReachedWithinTheIterations)
+{
+  // The length for a count assumes equilateral triangles and misses by a few percent; with the
+  // count given, the iterations correct it, so the filter need not remesh twice.
+  Repair repair;
+  const TriangleMesh clean = repairSurface(phantomStem(0.01), repair);
+  for (const std::int64_t count : { 5000, 30000 })
+  {
+    Options options;
+    options.targetEdgeLength = edgeLengthForPointCount(surfaceArea(clean), count);
+    options.targetPointCount = count;
+    const TriangleMesh output = remeshSurface(clean, options);
+    EXPECT_NEAR(static_cast<double>(output.points.size()), count, 0.015 * count);
+    const Quality q = measureQuality(output, clean);
+    EXPECT_GT(q.shareAbove30, 0.99);
+    EXPECT_EQ(q.nonManifoldEdges, 0);
+    std::printf(
+      "point count %lld: %zu points\n", static_cast<long long>(count), output.points.size());
+  }
+}
