@@ -607,38 +607,8 @@ public:
     : Input(input)
     , Opts(options)
   {
-    // Room for the input and for the largest the mesh gets (splits of a coarse input go past
-    // the target's vertex count), reserved once: growing the arrays copies them into fresh
-    // memory again and again, and room reserved but never used costs no memory.
-    // (A closed surface has about 3 edges and 2 triangles per vertex.)
-    const double length = std::max(this->Opts.targetEdgeLength, 1e-6);
-    this->TargetVertices = static_cast<std::size_t>(
-      std::min(2.0 * surfaceArea(input) / (std::sqrt(3.0) * length * length), 1e9));
-    const std::size_t roomVertices = input.points.size() + 3 * this->TargetVertices / 2;
-    this->M.reserve(roomVertices, 3 * roomVertices, 2 * roomVertices);
-    std::vector<Mesh::VertexHandle> handles;
-    handles.reserve(input.points.size());
-    for (const Vec3& p : input.points)
-    {
-      handles.push_back(this->M.add_vertex(toOM(p)));
-    }
-    for (const auto& t : input.triangles)
-    {
-      this->M.add_face(handles[t[0]], handles[t[1]], handles[t[2]]);
-    }
-    this->M.add_property(this->FeatureEdge);
-    this->M.add_property(this->Feature);
-    this->M.add_property(this->SurfaceHint);
-    for (auto v : this->M.vertices())
-    {
-      // An input vertex lies on every triangle around it: any of them starts its walk, looked
-      // up at the first projection (the triangles around each vertex are found on the
-      // background thread).
-      this->M.property(this->SurfaceHint, v) = AtInputVertex - v.idx();
-    }
-    this->M.reserve(roomVertices, 3 * roomVertices, 2 * roomVertices); // the properties too
-    this->markFeatures();
-    this->Lines.build();
+    // The search tree and the input's adjacency, on a thread of their own from the start: they
+    // read only the input, and take about as long as building the mesh below.
     this->TreePieceLength = 16.0 * std::max(this->Opts.targetEdgeLength, 1e-6);
     this->SurfaceBuilder = std::thread(
       [this]
@@ -656,6 +626,15 @@ public:
           this->EdgeNeighbour.clear();
         }
       });
+    try
+    {
+      this->buildMesh();
+    }
+    catch (...)
+    {
+      this->waitForSurfaceTree(); // a running thread must not outlive the object
+      throw;
+    }
   }
 
   ~Remesher() { this->waitForSurfaceTree(); }
@@ -671,7 +650,7 @@ public:
       // first: splitting its long slivers would add vertices that the collapses then remove.
       if (iteration == 0 && this->Input.points.size() > this->TargetVertices)
       {
-        this->timed("thin", [&] { this->collapseShortEdges(4.0 / 5.0 * L, 4.0 / 3.0 * L); });
+        this->timed("thin", [&] { this->collapseShortEdgesInParts(4.0 / 5.0 * L, 4.0 / 3.0 * L); });
         this->timed("reorder", [&] { this->rebuildInSpatialOrder(); }); // compact for the splits
         this->TopologyChanges = 0;
         this->DeletedVertices = 0;
@@ -729,6 +708,44 @@ public:
   }
 
 private:
+  /// The input as a half-edge mesh, with its feature edges and corners marked.
+  void buildMesh()
+  {
+    const TriangleMesh& input = this->Input;
+    // Room for the input and for the largest the mesh gets (splits of a coarse input go past
+    // the target's vertex count), reserved once: growing the arrays copies them into fresh
+    // memory again and again, and room reserved but never used costs no memory.
+    // (A closed surface has about 3 edges and 2 triangles per vertex.)
+    const double length = std::max(this->Opts.targetEdgeLength, 1e-6);
+    this->TargetVertices = static_cast<std::size_t>(
+      std::min(2.0 * surfaceArea(input) / (std::sqrt(3.0) * length * length), 1e9));
+    const std::size_t roomVertices = input.points.size() + 3 * this->TargetVertices / 2;
+    this->M.reserve(roomVertices, 3 * roomVertices, 2 * roomVertices);
+    std::vector<Mesh::VertexHandle> handles;
+    handles.reserve(input.points.size());
+    for (const Vec3& p : input.points)
+    {
+      handles.push_back(this->M.add_vertex(toOM(p)));
+    }
+    for (const auto& t : input.triangles)
+    {
+      this->M.add_face(handles[t[0]], handles[t[1]], handles[t[2]]);
+    }
+    this->M.add_property(this->FeatureEdge);
+    this->M.add_property(this->Feature);
+    this->M.add_property(this->SurfaceHint);
+    for (auto v : this->M.vertices())
+    {
+      // An input vertex lies on every triangle around it: any of them starts its walk, looked
+      // up at the first projection (the triangles around each vertex are found on the
+      // background thread).
+      this->M.property(this->SurfaceHint, v) = AtInputVertex - v.idx();
+    }
+    this->M.reserve(roomVertices, 3 * roomVertices, 2 * roomVertices); // the properties too
+    this->markFeatures();
+    this->Lines.build();
+  }
+
   /// With a target point count, corrects the target length for the count reached after each
   /// iteration but the first and the last: V vertices of equilateral triangles cover the area,
   /// but a real mesh's triangles are not all equilateral, and the count misses by a few percent
@@ -1055,51 +1072,152 @@ private:
   {
     for (std::size_t i = 0; i < this->M.n_edges(); ++i)
     {
-      const Mesh::EdgeHandle e(static_cast<int>(i));
-      if (this->M.status(e).deleted() || this->edgeLength(e) >= low)
+      this->collapseIfShort(Mesh::EdgeHandle(static_cast<int>(i)), low, high);
+    }
+  }
+
+  /// The same in parts at once, for thinning a dense input: the vertices are cut into four
+  /// runs of their (spatial) order, and the threads each collapse the edges
+  /// whose ends are both at least three rings inside its run. A collapse changes only the
+  /// rings of its two ends, and its new edges join its kept end to neighbours of the removed
+  /// one, so no thread ever touches a vertex, edge or face another one does (the vertices
+  /// next to a run's inside all lie in that run). The edges near the cuts follow serially.
+  /// Each part's result depends on nothing the others do: the result is the same every run.
+  void collapseShortEdgesInParts(double low, double high)
+  {
+    // A fixed number of parts, whatever the number of threads: the same result on every
+    // machine and on every MPI rank count.
+    constexpr int parts = 4;
+    const auto count = static_cast<std::int64_t>(this->M.n_vertices());
+    if (count < 10000)
+    {
+      this->collapseShortEdges(low, high);
+      return;
+    }
+    auto partOf = [&](Mesh::VertexHandle v)
+    { return static_cast<std::int8_t>(static_cast<std::int64_t>(v.idx()) * parts / count); };
+    // -1: within two rings of another part's vertex.
+    std::vector<std::int8_t> vertexPart(count);
+    std::vector<char> nextToCut(count, 0);
+    for (auto e : this->M.edges())
+    {
+      const auto h = this->M.halfedge_handle(e, 0);
+      const auto a = this->M.from_vertex_handle(h);
+      const auto b = this->M.to_vertex_handle(h);
+      if (partOf(a) != partOf(b))
+      {
+        nextToCut[a.idx()] = nextToCut[b.idx()] = 1;
+      }
+    }
+    for (auto v : this->M.all_vertices())
+    {
+      vertexPart[v.idx()] = nextToCut[v.idx()] ? -1 : partOf(v);
+    }
+    for (auto v : this->M.vertices())
+    {
+      if (nextToCut[v.idx()])
+      {
+        for (auto neighbour : this->M.vv_range(v))
+        {
+          vertexPart[neighbour.idx()] = -1;
+        }
+      }
+    }
+    std::vector<std::int8_t> edgePart(this->M.n_edges(), -1);
+    for (auto e : this->M.edges())
+    {
+      const auto h = this->M.halfedge_handle(e, 0);
+      const std::int8_t a = vertexPart[this->M.from_vertex_handle(h).idx()];
+      const std::int8_t b = vertexPart[this->M.to_vertex_handle(h).idx()];
+      edgePart[e.idx()] = a == b ? a : -1;
+    }
+    std::vector<std::size_t> collapsed(parts, 0);
+    auto thinPart = [&](int part)
+    {
+      for (std::size_t i = 0; i < edgePart.size(); ++i)
+      {
+        if (edgePart[i] == part)
+        {
+          collapsed[part] +=
+            this->collapseIfShort(Mesh::EdgeHandle(static_cast<int>(i)), low, high, false) ? 1 : 0;
+        }
+      }
+    };
+    vtkSMPTools::For(0,
+      parts,
+      1,
+      [&](vtkIdType begin, vtkIdType end)
+      {
+        for (vtkIdType part = begin; part < end; ++part)
+        {
+          thinPart(static_cast<int>(part));
+        }
+      });
+    for (const std::size_t n : collapsed)
+    {
+      this->TopologyChanges += n;
+      this->DeletedVertices += n;
+    }
+    for (std::size_t i = 0; i < edgePart.size(); ++i)
+    {
+      if (edgePart[i] < 0)
+      {
+        this->collapseIfShort(Mesh::EdgeHandle(static_cast<int>(i)), low, high);
+      }
+    }
+  }
+
+  /// Collapses `e` when it is shorter than `low` and the collapse keeps the mesh in shape (see
+  /// ringStaysShaped and the feature rules); counts it when `count` (threads count their own).
+  bool collapseIfShort(Mesh::EdgeHandle e, double low, double high, bool count = true)
+  {
+    if (this->M.status(e).deleted() || this->edgeLength(e) >= low)
+    {
+      return false;
+    }
+    for (int side = 0; side < 2; ++side)
+    {
+      const auto h = this->M.halfedge_handle(e, side);
+      const auto from = this->M.from_vertex_handle(h); // removed
+      const auto to = this->M.to_vertex_handle(h);     // kept
+      if (this->locked(from))
       {
         continue;
       }
-      for (int side = 0; side < 2; ++side)
+      const auto fromType = this->M.property(this->Feature, from);
+      const auto toType = this->M.property(this->Feature, to);
+      const bool featureEdge = this->M.property(this->FeatureEdge, e);
+      // A feature vertex only slides along its feature line; a smooth one may join anything.
+      if (fromType == OnFeatureLine && !(featureEdge && toType != Smooth))
       {
-        const auto h = this->M.halfedge_handle(e, side);
-        const auto from = this->M.from_vertex_handle(h); // removed
-        const auto to = this->M.to_vertex_handle(h);     // kept
-        if (this->locked(from))
-        {
-          continue;
-        }
-        const auto fromType = this->M.property(this->Feature, from);
-        const auto toType = this->M.property(this->Feature, to);
-        const bool featureEdge = this->M.property(this->FeatureEdge, e);
-        // A feature vertex only slides along its feature line; a smooth one may join anything.
-        if (fromType == OnFeatureLine && !(featureEdge && toType != Smooth))
-        {
-          continue;
-        }
-        if (this->M.is_boundary(from) && !this->M.is_boundary(to))
-        {
-          continue;
-        }
-        // Into the edge's midpoint when both ends may move (shorter new edges than into an
-        // end); no new long edge, and no face turned over.
-        const bool toMovable = !this->locked(to) && toType == fromType;
-        const auto target =
-          toMovable ? 0.5 * (this->M.point(from) + this->M.point(to)) : this->M.point(to);
-        // The topological check last: it is the most expensive.
-        const bool acceptable = this->ringStaysShaped(from, to, target, high, true) &&
-          this->ringStaysShaped(to, from, target, high, toMovable) && this->M.is_collapse_ok(h);
-        if (!acceptable)
-        {
-          continue;
-        }
-        this->M.collapse(h);
+        continue;
+      }
+      if (this->M.is_boundary(from) && !this->M.is_boundary(to))
+      {
+        continue;
+      }
+      // Into the edge's midpoint when both ends may move (shorter new edges than into an
+      // end); no new long edge, and no face turned over.
+      const bool toMovable = !this->locked(to) && toType == fromType;
+      const auto target =
+        toMovable ? 0.5 * (this->M.point(from) + this->M.point(to)) : this->M.point(to);
+      // The topological check last: it is the most expensive.
+      const bool acceptable = this->ringStaysShaped(from, to, target, high, true) &&
+        this->ringStaysShaped(to, from, target, high, toMovable) && this->M.is_collapse_ok(h);
+      if (!acceptable)
+      {
+        continue;
+      }
+      this->M.collapse(h);
+      this->M.set_point(to, target);
+      if (count)
+      {
         ++this->TopologyChanges;
         ++this->DeletedVertices;
-        this->M.set_point(to, target);
-        break;
       }
+      return true;
     }
+    return false;
   }
 
   /// Whether collapsing `end` and `partner` into `target` keeps the ring of `end` in shape: no

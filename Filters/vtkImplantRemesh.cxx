@@ -153,6 +153,7 @@ int vtkImplantRemesh::RequestData(vtkInformation*,
   const remesh::Quality quality = remesh::measureQuality(result, clean);
   vtkFieldData* fieldData = output->GetFieldData();
   fieldData->AddArray(ibc::fieldScalar("TargetEdgeLength", options.targetEdgeLength));
+  fieldData->AddArray(ibc::fieldScalar("MeanEdgeLength", quality.meanEdgeLength));
   fieldData->AddArray(ibc::fieldScalar("MinimumAngle", quality.minimumAngle));
   fieldData->AddArray(ibc::fieldScalar("MeanMinimumAngle", quality.meanMinimumAngle));
   fieldData->AddArray(ibc::fieldScalar("ShareAbove30Degrees", quality.shareAbove30));

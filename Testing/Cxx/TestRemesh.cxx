@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Unit tests of the isotropic remesher, without the pipeline.
 #include "ibcRemesh.h"
+#include "ibcSMP.h"
 #include "ibcTHAPhantomModel.h"
 #include "ibcTestShapes.h"
 
 #include <gtest/gtest.h>
+#include <vtkSMPTools.h>
 
 #include <algorithm>
 #include <cmath>
@@ -264,7 +266,18 @@ TEST(Remesh, ADenseExportIsThinnedToAnEvenMeshOnTheSurface)
 
   Options options;
   options.targetEdgeLength = 1.5;
+  ibc::useThreadedBackend();
   const TriangleMesh output = remeshSurface(clean, options);
+  // The thinning runs in parts on several threads: the result does not depend on how many.
+  TriangleMesh oneThread;
+  vtkSMPTools::LocalScope(
+    vtkSMPTools::Config{ 1 }, [&] { oneThread = remeshSurface(clean, options); });
+  ASSERT_EQ(oneThread.points.size(), output.points.size());
+  ASSERT_EQ(oneThread.triangles, output.triangles);
+  for (std::size_t i = 0; i < output.points.size(); ++i)
+  {
+    ASSERT_EQ(length(oneThread.points[i] - output.points[i]), 0.0) << i;
+  }
   const Quality q = measureQuality(output, clean);
   const double area = 4.0 * 3.14159265358979323846 * 20.0 * 20.0;
   const double expected = 2.0 * area / (std::sqrt(3.0) * 1.5 * 1.5); // about 2580

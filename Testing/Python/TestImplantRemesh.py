@@ -36,6 +36,7 @@ checks.check(field("EdgeLengthCV") <= 0.15, "edge length CV %.3f <= 0.15" % fiel
 # 0.025 mm, and the tightest fillets a little more.
 checks.check(field("HausdorffDistance") <= 0.08, "Hausdorff distance %.3f mm to the input" % field("HausdorffDistance"))
 checks.check(abs(field("AreaChangePercent")) <= 0.5, "area change %.3f %%" % field("AreaChangePercent"))
+checks.check(abs(field("MeanEdgeLength") - 1.0) <= 0.05, "mean edge %.3f mm for a 1 mm target" % field("MeanEdgeLength"))
 # Independent check of the Hausdorff figure: every output vertex lies on the phantom's exact stem
 # surface (distance to the input CAD mesh, from vtkImplicitPolyDataDistance).
 from vtkmodules.vtkFiltersCore import vtkImplicitPolyDataDistance
@@ -49,7 +50,8 @@ for target in (3000, 15000):
     counted = ImplantRemesh(Input=OutputPort(phantom, 1), SizingMode="Number Of Points", TargetNumberOfPoints=target)
     counted.UpdatePipeline()
     count = counted.GetDataInformation().GetNumberOfPoints()
-    checks.check(abs(count - target) <= 0.05 * target, "Number Of Points %d gives %d points" % (target, count))
+    # (within 2 %: the length is corrected during the iterations, not by remeshing again)
+    checks.check(abs(count - target) <= 0.02 * target, "Number Of Points %d gives %d points" % (target, count))
 
 # A non-manifold surface is refused with a message, and the pipeline stays usable.
 from vtkmodules.vtkCommonCore import vtkPoints
