@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -196,6 +197,32 @@ struct HugePageAllocator
 };
 template<typename T>
 using LargeArray = std::vector<T, HugePageAllocator<T>>;
+
+/// Asks for transparent huge pages behind memory allocated elsewhere (see HugePageAllocator):
+/// only the whole 2 MiB pages inside [first, first + bytes) are affected, and pages already
+/// touched stay as they are.
+void adviseHugePages(const void* first, std::size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t hugePage = std::uintptr_t(2) << 20;
+  const auto start = reinterpret_cast<std::uintptr_t>(first);
+  const std::uintptr_t begin = (start + hugePage - 1) & ~(hugePage - 1);
+  const std::uintptr_t end = (start + bytes) & ~(hugePage - 1);
+  if (end > begin)
+  {
+    madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  }
+#else
+  (void)first;
+  (void)bytes;
+#endif
+}
+
+template<typename Vector>
+void adviseHugePages(const Vector& vector)
+{
+  adviseHugePages(vector.data(), vector.capacity() * sizeof(typename Vector::value_type));
+}
 
 /// Puts two zero bits between each of the 21 low bits of x.
 std::uint64_t spreadBits(std::uint64_t x)
@@ -600,6 +627,38 @@ enum FeatureType : std::uint8_t
   Corner = 2
 };
 
+/// Reserves room in a mesh for `vertices` vertices (3 edges and 2 faces each), backed by huge
+/// pages where the kernel has them: a 1M-triangle mesh takes over 100 MB, touched for the
+/// first time while it is built (see HugePageAllocator). OpenMesh's arrays are reached through
+/// their first elements, so a dummy vertex and face are made and removed again.
+void reserveMesh(Mesh& mesh, std::size_t vertices)
+{
+  mesh.reserve(vertices, 3 * vertices, 2 * vertices);
+  if (mesh.n_vertices() != 0 || vertices < 3)
+  {
+    return; // (only for an empty mesh)
+  }
+  const auto a = mesh.add_vertex({ 0, 0, 0 });
+  const auto b = mesh.add_vertex({ 1, 0, 0 });
+  const auto c = mesh.add_vertex({ 0, 1, 0 });
+  const auto f = mesh.add_face(a, b, c);
+  if (f.is_valid())
+  {
+    adviseHugePages(&mesh.vertex(a), vertices * sizeof(mesh.vertex(a)));
+    adviseHugePages(
+      &mesh.edge(Mesh::EdgeHandle(0)), 3 * vertices * sizeof(mesh.edge(Mesh::EdgeHandle(0))));
+    adviseHugePages(&mesh.face(f), 2 * vertices * sizeof(mesh.face(f)));
+  }
+  // (Emptying the mesh frees the properties' arrays: reserved again.)
+  mesh.clean_keep_reservation();
+  mesh.reserve(vertices, 3 * vertices, 2 * vertices);
+  adviseHugePages(mesh.property(mesh.points_pph()).data_vector());
+  adviseHugePages(mesh.property(mesh.vertex_status_pph()).data_vector());
+  adviseHugePages(mesh.property(mesh.halfedge_status_pph()).data_vector());
+  adviseHugePages(mesh.property(mesh.edge_status_pph()).data_vector());
+  adviseHugePages(mesh.property(mesh.face_status_pph()).data_vector());
+}
+
 class Remesher
 {
 public:
@@ -720,7 +779,7 @@ private:
     this->TargetVertices = static_cast<std::size_t>(
       std::min(2.0 * surfaceArea(input) / (std::sqrt(3.0) * length * length), 1e9));
     const std::size_t roomVertices = input.points.size() + 3 * this->TargetVertices / 2;
-    this->M.reserve(roomVertices, 3 * roomVertices, 2 * roomVertices);
+    reserveMesh(this->M, roomVertices);
     std::vector<Mesh::VertexHandle> handles;
     handles.reserve(input.points.size());
     for (const Vec3& p : input.points)
@@ -742,6 +801,7 @@ private:
       this->M.property(this->SurfaceHint, v) = AtInputVertex - v.idx();
     }
     this->M.reserve(roomVertices, 3 * roomVertices, 2 * roomVertices); // the properties too
+    adviseHugePages(this->M.property(this->SurfaceHint).data_vector());
     this->markFeatures();
     this->Lines.build();
   }
@@ -786,7 +846,7 @@ private:
       high.maximize(this->M.point(v));
     }
     const double extent = std::max({ high[0] - low[0], high[1] - low[1], high[2] - low[2], 1e-12 });
-    std::vector<std::pair<std::uint64_t, int>> keys;
+    LargeArray<std::pair<std::uint64_t, int>> keys;
     keys.reserve(this->M.n_vertices());
     for (auto v : this->M.vertices())
     {
@@ -794,7 +854,7 @@ private:
     }
     std::sort(keys.begin(), keys.end());
     const std::size_t count = keys.size();
-    std::vector<int> newIndex(this->M.n_vertices(), -1);
+    LargeArray<int> newIndex(this->M.n_vertices(), -1);
     Mesh rebuilt;
     OpenMesh::EPropHandleT<bool> featureEdge;
     OpenMesh::VPropHandleT<std::uint8_t> feature;
@@ -803,8 +863,7 @@ private:
     rebuilt.add_property(feature);
     rebuilt.add_property(surfaceHint);
     // (Room for the splits of the later iterations too.)
-    const std::size_t room = count + count / 4;
-    rebuilt.reserve(room, 3 * room, 2 * room);
+    reserveMesh(rebuilt, count + count / 4);
     for (std::size_t rank = 0; rank < count; ++rank)
     {
       const Mesh::VertexHandle old(keys[rank].second);
@@ -813,7 +872,7 @@ private:
       rebuilt.property(feature, v) = this->M.property(this->Feature, old);
       rebuilt.property(surfaceHint, v) = this->M.property(this->SurfaceHint, old);
     }
-    std::vector<std::array<int, 3>> faces;
+    LargeArray<std::array<int, 3>> faces;
     faces.reserve(this->M.n_faces());
     for (auto f : this->M.faces())
     {
@@ -1015,7 +1074,7 @@ private:
   // Longest edges first, pass after pass: bisecting the longest edge keeps triangles shaped.
   void splitLongEdges(double high)
   {
-    std::vector<std::pair<double, int>> queue;
+    LargeArray<std::pair<double, int>> queue;
     for (int pass = 0; pass < 64; ++pass)
     {
       queue.clear();
@@ -1766,6 +1825,7 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
   }
   LargeArray<std::int64_t> merged(pointCount);
   result.points.reserve(pointCount);
+  adviseHugePages(result.points);
   for (std::size_t k = 0; k < pointCount; ++k)
   {
     const std::int64_t i = curve[k].second;
@@ -1798,6 +1858,7 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
   }
   std::sort(keys.begin(), keys.end());
   result.triangles.reserve(triangleCount);
+  adviseHugePages(result.triangles);
   for (std::size_t k = 0; k < triangleCount; ++k)
   {
     const auto& corners = keys[k].first;
