@@ -30,6 +30,9 @@ namespace remesh
 namespace
 {
 constexpr double Pi = 3.14159265358979323846;
+/// The most points or triangles a surface may have: triangles and their edges (three per
+/// triangle) are numbered with 32-bit integers.
+constexpr std::size_t MaximumSize = 500000000;
 
 struct MeshTraits : public OpenMesh::DefaultTraits
 {
@@ -629,15 +632,22 @@ enum FeatureType : std::uint8_t
 
 /// Reserves room in a mesh for `vertices` vertices (3 edges and 2 faces each), backed by huge
 /// pages where the kernel has them: a 1M-triangle mesh takes over 100 MB, touched for the
-/// first time while it is built (see HugePageAllocator). OpenMesh's arrays are reached through
-/// their first elements, so a dummy vertex and face are made and removed again.
+/// first time while it is built (see HugePageAllocator).
 void reserveMesh(Mesh& mesh, std::size_t vertices)
 {
   mesh.reserve(vertices, 3 * vertices, 2 * vertices);
+  adviseHugePages(mesh.property(mesh.points_pph()).data_vector());
+  adviseHugePages(mesh.property(mesh.vertex_status_pph()).data_vector());
+  adviseHugePages(mesh.property(mesh.halfedge_status_pph()).data_vector());
+  adviseHugePages(mesh.property(mesh.edge_status_pph()).data_vector());
+  adviseHugePages(mesh.property(mesh.face_status_pph()).data_vector());
   if (mesh.n_vertices() != 0 || vertices < 3)
   {
-    return; // (only for an empty mesh)
+    return;
   }
+  // OpenMesh's connectivity arrays are reachable only through their first elements: a dummy
+  // triangle is made and removed again. (Its values stay behind in the properties' first
+  // entries until they are overwritten: the points are, and add_face sets no status bits.)
   const auto a = mesh.add_vertex({ 0, 0, 0 });
   const auto b = mesh.add_vertex({ 1, 0, 0 });
   const auto c = mesh.add_vertex({ 0, 1, 0 });
@@ -649,14 +659,7 @@ void reserveMesh(Mesh& mesh, std::size_t vertices)
       &mesh.edge(Mesh::EdgeHandle(0)), 3 * vertices * sizeof(mesh.edge(Mesh::EdgeHandle(0))));
     adviseHugePages(&mesh.face(f), 2 * vertices * sizeof(mesh.face(f)));
   }
-  // (Emptying the mesh frees the properties' arrays: reserved again.)
   mesh.clean_keep_reservation();
-  mesh.reserve(vertices, 3 * vertices, 2 * vertices);
-  adviseHugePages(mesh.property(mesh.points_pph()).data_vector());
-  adviseHugePages(mesh.property(mesh.vertex_status_pph()).data_vector());
-  adviseHugePages(mesh.property(mesh.halfedge_status_pph()).data_vector());
-  adviseHugePages(mesh.property(mesh.edge_status_pph()).data_vector());
-  adviseHugePages(mesh.property(mesh.face_status_pph()).data_vector());
 }
 
 class Remesher
@@ -699,6 +702,9 @@ public:
   ~Remesher() { this->waitForSurfaceTree(); }
   Remesher(const Remesher&) = delete;
   Remesher& operator=(const Remesher&) = delete;
+
+  /// The target length, as corrected for a point count.
+  double targetEdgeLength() const { return this->Opts.targetEdgeLength; }
 
   TriangleMesh run(const std::function<void(double)>& progress)
   {
@@ -863,7 +869,8 @@ private:
     rebuilt.add_property(feature);
     rebuilt.add_property(surfaceHint);
     // (Room for the splits of the later iterations too.)
-    reserveMesh(rebuilt, count + count / 4);
+    const std::size_t room = count + count / 4;
+    reserveMesh(rebuilt, room);
     for (std::size_t rank = 0; rank < count; ++rank)
     {
       const Mesh::VertexHandle old(keys[rank].second);
@@ -915,6 +922,7 @@ private:
       }
     }
     this->M = rebuilt;
+    reserveMesh(this->M, room); // (copying gives the properties only the room they fill)
     this->FeatureEdge = featureEdge;
     this->Feature = feature;
     this->SurfaceHint = surfaceHint;
@@ -1137,7 +1145,7 @@ private:
 
   /// The same in parts at once, for thinning a dense input: the vertices are cut into four
   /// runs of their (spatial) order, and the threads each collapse the edges
-  /// whose ends are both at least three rings inside its run. A collapse changes only the
+  /// whose ends both have no vertex of another run within two rings. A collapse changes only the
   /// rings of its two ends, and its new edges join its kept end to neighbours of the removed
   /// one, so no thread ever touches a vertex, edge or face another one does (the vertices
   /// next to a run's inside all lie in that run). The edges near the cuts follow serially.
@@ -1836,8 +1844,8 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
     merged[i] = static_cast<std::int64_t>(result.points.size()) - 1;
   }
   report.mergedPoints = static_cast<std::int64_t>(pointCount - result.points.size());
-  // The remesher numbers triangles and their edges with 32-bit integers.
-  if (result.points.size() > 500000000 || input.triangles.size() > 500000000)
+  // (see MaximumSize)
+  if (result.points.size() > MaximumSize || input.triangles.size() > MaximumSize)
   {
     report.problem = "the surface has " + std::to_string(input.triangles.size()) +
       " triangles: too many to remesh (at most 500 million)";
@@ -1965,6 +1973,11 @@ TriangleMesh remeshSurface(const TriangleMesh& input,
   const Options& options,
   const std::function<void(double)>& progress)
 {
+  // (see MaximumSize; repairSurface refuses larger surfaces with a message)
+  if (input.triangles.size() > MaximumSize || input.points.size() > MaximumSize)
+  {
+    return {};
+  }
   const auto start = std::chrono::steady_clock::now();
   Remesher remesher(input, options);
   if (options.stageSeconds)
@@ -1972,7 +1985,12 @@ TriangleMesh remeshSurface(const TriangleMesh& input,
     (*options.stageSeconds)["construct"] +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
-  return remesher.run(progress);
+  TriangleMesh result = remesher.run(progress);
+  if (options.reachedEdgeLength)
+  {
+    *options.reachedEdgeLength = remesher.targetEdgeLength();
+  }
+  return result;
 }
 
 double surfaceArea(const TriangleMesh& mesh)

@@ -27,6 +27,9 @@ struct Options
   /// When > 0, the target length is corrected during the iterations so that the result has
   /// about this many points (start from edgeLengthForPointCount).
   std::int64_t targetPointCount = 0;
+  /// When set, receives the target length the remeshing ended with (targetEdgeLength, or as
+  /// corrected for targetPointCount).
+  double* reachedEdgeLength = nullptr;
   int iterations = 10;
   double featureAngleDegrees = 45.0; ///< edges whose faces turn more than this are kept
   bool preserveBoundary = true;      ///< boundary vertices of an open surface stay put
@@ -58,7 +61,8 @@ struct Repair
 IMPLANTBONECONTACTFILTERS_EXPORT TriangleMesh repairSurface(const TriangleMesh& input,
   Repair& report);
 
-/// Remeshes a repaired surface. progress(fraction) is called between iterations.
+/// Remeshes a repaired surface (at most 500 million triangles, as repairSurface accepts; empty
+/// otherwise). progress(fraction) is called between iterations.
 IMPLANTBONECONTACTFILTERS_EXPORT TriangleMesh remeshSurface(const TriangleMesh& input,
   const Options& options,
   const std::function<void(double)>& progress = nullptr);

@@ -105,6 +105,8 @@ int vtkImplantRemesh::RequestData(vtkInformation*,
     vtkWarningMacro("Target edge length " << options.targetEdgeLength << " is large for a surface "
                                           << size << " across; the result will be coarse.");
   }
+  double usedEdgeLength = options.targetEdgeLength;
+  options.reachedEdgeLength = &usedEdgeLength;
   if (this->SizingMode == NUMBER_OF_POINTS)
   {
     options.targetPointCount = this->TargetNumberOfPoints; // corrected during the iterations
@@ -118,7 +120,7 @@ int vtkImplantRemesh::RequestData(vtkInformation*,
     const double ratio = static_cast<double>(result.points.size()) / this->TargetNumberOfPoints;
     if (std::abs(ratio - 1.0) > 0.03)
     {
-      options.targetEdgeLength *= std::sqrt(ratio);
+      options.targetEdgeLength = usedEdgeLength * std::sqrt(ratio);
       result = remesh::remeshSurface(clean, options);
     }
   }
@@ -152,7 +154,7 @@ int vtkImplantRemesh::RequestData(vtkInformation*,
 
   const remesh::Quality quality = remesh::measureQuality(result, clean);
   vtkFieldData* fieldData = output->GetFieldData();
-  fieldData->AddArray(ibc::fieldScalar("TargetEdgeLength", options.targetEdgeLength));
+  fieldData->AddArray(ibc::fieldScalar("TargetEdgeLength", usedEdgeLength));
   fieldData->AddArray(ibc::fieldScalar("MeanEdgeLength", quality.meanEdgeLength));
   fieldData->AddArray(ibc::fieldScalar("MinimumAngle", quality.minimumAngle));
   fieldData->AddArray(ibc::fieldScalar("MeanMinimumAngle", quality.meanMinimumAngle));
