@@ -24,14 +24,11 @@ TriangleMesh phantomStem(double chordTolerance)
   return { s.points, s.triangles };
 }
 
-/// A closed cylinder (radius 10 mm, height 40 mm, 256 sides) as a CAD export tessellates it:
-/// the side in long slivers from end to end, and each end cap a fan of slivers from one rim
-/// point (the worst case for splitting: every sliver meets at that point).
-TriangleMesh fannedCylinder()
+/// A closed cylinder (by default radius 10 mm, height 40 mm, 256 sides) as a CAD export
+/// tessellates it: the side in long slivers from end to end, and each end cap a fan of slivers
+/// from one rim point (the worst case for splitting: every sliver meets at that point).
+TriangleMesh fannedCylinder(double radius = 10.0, double height = 40.0, int sides = 256)
 {
-  const int sides = 256;
-  const double radius = 10.0;
-  const double height = 40.0;
   TriangleMesh mesh;
   for (int end = 0; end < 2; ++end)
   {
@@ -324,5 +321,31 @@ TEST(Remesh, APointCountIsReachedWithinTheIterations)
     EXPECT_EQ(q.nonManifoldEdges, 0);
     std::printf(
       "point count %lld: %zu points\n", static_cast<long long>(count), output.points.size());
+  }
+}
+
+TEST(Remesh, SmallCylinderRimsGetNoSlivers)
+{
+  // A trunnion-sized cylinder (radius 3 mm, 200 sides) at 0.5 and 1 mm: its rims are feature
+  // lines of many short segments, and a triangle across three of their points (a chord of the
+  // rim) came out with a 1.5 degree angle before the final Delaunay flips.
+  Repair repair;
+  const TriangleMesh clean = repairSurface(fannedCylinder(3.0, 30.0, 200), repair);
+  ASSERT_TRUE(repair.problem.empty()) << repair.problem;
+  for (const double edge : { 0.5, 1.0 })
+  {
+    Options options;
+    options.targetEdgeLength = edge;
+    const TriangleMesh output = remeshSurface(clean, options);
+    const Quality q = measureQuality(output, clean);
+    EXPECT_GT(q.minimumAngle, 10.0) << edge;
+    EXPECT_GT(q.shareAbove30, 0.99) << edge;
+    EXPECT_EQ(q.nonManifoldEdges, 0);
+    EXPECT_EQ(q.boundaryEdges, 0);
+    std::printf("3 mm cylinder at %.1f mm: %zu points, smallest angle %.1f deg, >=30: %.4f\n",
+      edge,
+      output.points.size(),
+      q.minimumAngle,
+      q.shareAbove30);
   }
 }

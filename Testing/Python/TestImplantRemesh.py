@@ -1,5 +1,5 @@
 """Implant Remesh in pvpython: the phantom's CAD stem becomes a closed, manifold, outward,
-regular mesh close to the input; number-of-points mode lands within 5 %; a non-manifold
+regular mesh close to the input; number-of-points mode lands within 2 %; a non-manifold
 surface is refused with a clear error; a surface in metres is warned about."""
 import os
 import tempfile
