@@ -494,7 +494,7 @@ std::size_t countBisected(Vec3 a, Vec3 b, Vec3 c, double longest, int depth = 0)
   const double ab = length(b - a);
   const double bc = length(c - b);
   const double ca = length(a - c);
-  if (std::max({ ab, bc, ca }) <= longest || depth > 40)
+  if (!std::isfinite(ab + bc + ca) || std::max({ ab, bc, ca }) <= longest || depth > 40)
   {
     return 1;
   }
@@ -520,7 +520,8 @@ void addBisected(PrimitiveTree<3>& tree, Vec3 a, Vec3 b, Vec3 c, double longest,
   const double ab = length(b - a);
   const double bc = length(c - b);
   const double ca = length(a - c);
-  if (std::max({ ab, bc, ca }) <= longest || depth > 40)
+  // (Not a finite triangle: kept whole, else every piece would be cut again down to depth 40.)
+  if (!std::isfinite(ab + bc + ca) || std::max({ ab, bc, ca }) <= longest || depth > 40)
   {
     tree.add({ a, b, c });
     return;
@@ -1798,6 +1799,16 @@ bool ClosestPointFinder::closest(Vec3 query,
 TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
 {
   TriangleMesh result;
+  const auto notFinite = std::count_if(input.points.begin(),
+    input.points.end(),
+    [](const Vec3& p) { return !std::isfinite(p.x + p.y + p.z); });
+  if (notFinite > 0)
+  {
+    report.problem = std::to_string(notFinite) +
+      " points have NaN or infinite coordinates; remove them first (for example with Clean, or "
+      "fix the export)";
+    return result;
+  }
   // Exact duplicate points. The points are numbered along a Morton (Z-order) curve, ties by
   // coordinates, and the triangles sorted below, so that the same surface gives the same
   // remeshing whatever its input order (an STL, or the pieces of a distributed surface gathered

@@ -165,6 +165,15 @@ TEST(Remesh, RepairsSTLDefectsAndRefusesNonManifoldSurfaces)
   Repair refused;
   repairSurface(fin, refused);
   EXPECT_NE(refused.problem.find("non-manifold"), std::string::npos) << refused.problem;
+
+  // A point with a NaN coordinate: refused, with a reason (it once sent the search tree into
+  // endless bisection).
+  TriangleMesh broken = base;
+  broken.points[3].y = std::nan("");
+  Repair notFinite;
+  const TriangleMesh none = repairSurface(broken, notFinite);
+  EXPECT_NE(notFinite.problem.find("NaN"), std::string::npos) << notFinite.problem;
+  EXPECT_TRUE(none.triangles.empty());
 }
 
 TEST(Remesh, CADFansAndSliversGiveEvenlySpacedPoints)

@@ -1,6 +1,7 @@
 """Implant Remesh in pvpython: the phantom's CAD stem becomes a closed, manifold, outward,
 regular mesh close to the input; number-of-points mode lands within 2 %; a non-manifold
-surface is refused with a clear error; a surface in metres is warned about."""
+surface and NaN coordinates are refused with a clear error; a surface in metres is warned
+about."""
 import os
 import tempfile
 
@@ -71,6 +72,18 @@ refused = ImplantRemesh(Input=fin_clean, TargetEdgeLength=1.0)
 with ibctest.StderrCapture() as captured:
     refused.UpdatePipeline()
 checks.check("non-manifold" in captured.text, "non-manifold input refused: %s" % [l for l in captured.text.splitlines() if "non-manifold" in l][:1])
+
+# A point with NaN coordinates is refused with a message (not a hang), the pipeline usable.
+nan_data = vtkPolyData()
+nan_data.DeepCopy(fin_data)
+nan_data.GetPolys().Initialize()
+nan_data.GetPolys().InsertNextCell(3, (0, 1, 2))
+nan_data.GetPoints().SetPoint(2, float("nan"), 8.0, 0.0)
+nan_source = TrivialProducer()
+nan_source.GetClientSideObject().SetOutput(nan_data)
+with ibctest.StderrCapture() as captured:
+    ImplantRemesh(Input=nan_source, TargetEdgeLength=1.0).UpdatePipeline()
+checks.check("NaN" in captured.text, "NaN coordinates refused: %s" % [l for l in captured.text.splitlines() if "NaN" in l][:1])
 
 # A stem in metres is warned about.
 metres = Transform(Input=OutputPort(phantom, 1))
