@@ -1799,9 +1799,8 @@ bool ClosestPointFinder::closest(Vec3 query,
 TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
 {
   TriangleMesh result;
-  const auto notFinite = std::count_if(input.points.begin(),
-    input.points.end(),
-    [](const Vec3& p) { return !std::isfinite(p.x + p.y + p.z); });
+  const auto notFinite = std::count_if(
+    input.points.begin(), input.points.end(), [](const Vec3& p) { return !isFinite(p); });
   if (notFinite > 0)
   {
     report.problem = std::to_string(notFinite) +

@@ -87,6 +87,12 @@ inline Vec3 normalized(Vec3 a)
   return len > 0.0 ? Vec3{ a.x / len, a.y / len, a.z / len } : Vec3{ 0.0, 0.0, 0.0 };
 }
 
+/// Whether all three coordinates are finite (no NaN, no infinity).
+inline bool isFinite(Vec3 a)
+{
+  return std::isfinite(a.x) && std::isfinite(a.y) && std::isfinite(a.z);
+}
+
 } // namespace ibc
 
 #endif

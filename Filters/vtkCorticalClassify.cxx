@@ -86,6 +86,16 @@ int vtkCorticalClassify::RequestData(vtkInformation*,
   std::vector<ibc::Vec3> points;
   std::vector<ibc::probe::Triangle> triangles;
   ibc::surfaceToArrays(input, points, triangles);
+  const auto notFinite = std::count_if(
+    points.begin(), points.end(), [](const ibc::Vec3& p) { return !ibc::isFinite(p); });
+  if (!comm.minimum(notFinite == 0 ? 1 : 0))
+  {
+    vtkErrorMacro("The surface has points with NaN or infinite coordinates ("
+      << notFinite
+      << " on this piece); remove them first (for example with Clean, or fix the "
+         "export).");
+    return 0;
+  }
   const std::vector<double> areas = contact::vertexAreas(points, triangles);
   std::vector<double> values = ibc::firstComponent(valueArray);
   values.resize(points.size(), std::numeric_limits<double>::quiet_NaN());

@@ -22,6 +22,7 @@
 #include <vtkTypeInt64Array.h>
 #include <vtkUnsignedCharArray.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -94,6 +95,16 @@ int vtkGruenZoneStats::RequestData(vtkInformation*,
   std::vector<ibc::Vec3> points;
   std::vector<ibc::probe::Triangle> triangles;
   ibc::surfaceToArrays(input, points, triangles);
+  const auto notFinite = std::count_if(
+    points.begin(), points.end(), [](const ibc::Vec3& p) { return !ibc::isFinite(p); });
+  if (!comm.minimum(notFinite == 0 ? 1 : 0))
+  {
+    vtkErrorMacro("The surface has points with NaN or infinite coordinates ("
+      << notFinite
+      << " on this piece); remove them first (for example with Clean, or fix the "
+         "export).");
+    return 0;
+  }
   const std::vector<double> areas = contact::vertexAreas(points, triangles);
   std::vector<ibc::Vec3> normals = ibc::vectors(input->GetPointData()->GetNormals());
   if (!comm.minimum(normals.size() == points.size() ? 1 : 0))

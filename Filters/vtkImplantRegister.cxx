@@ -223,6 +223,19 @@ int vtkImplantRegister::RequestData(vtkInformation*,
       problem = targetIsCT ? "no metal surface could be extracted from the CT (Target)"
                            : "the Target surface has no triangles";
     }
+    for (const auto& [mesh, name] : { std::make_pair(&movingMesh, "the CAD surface (Input)"),
+           std::make_pair(&targetMesh, "the Target surface") })
+    {
+      const auto notFinite = std::count_if(mesh->points.begin(),
+        mesh->points.end(),
+        [](const ibc::Vec3& p) { return !ibc::isFinite(p); });
+      if (problem.empty() && notFinite > 0)
+      {
+        problem = std::string(name) + " has " + std::to_string(notFinite) +
+          " points with NaN or infinite coordinates; remove them first (for example with "
+          "Clean, or fix the export)";
+      }
+    }
     double sizeRatio = 1.0;
     if (problem.empty())
     {

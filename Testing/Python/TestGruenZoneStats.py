@@ -142,4 +142,13 @@ with ibctest.StderrCapture() as captured:
     GruenZoneStats(Input=CorticalClassify(Input=sampled_cylinder), UseAxisDirection=1,
                    AxisDirection=[0, 1, 0]).UpdatePipeline()
 checks.check("Medial Direction" in captured.text, "a cylinder has no neck: the error asks for Medial Direction")
+from vtkmodules.vtkCommonDataModel import vtkPolyData
+broken = vtkPolyData()
+broken.DeepCopy(servermanager.Fetch(probe))
+broken.GetPoints().SetPoint(3, float("nan"), 0.0, 0.0)
+broken_source = TrivialProducer()
+broken_source.GetClientSideObject().SetOutput(broken)
+with ibctest.StderrCapture() as captured:
+    CorticalClassify(Input=broken_source).UpdatePipeline()
+checks.check("NaN" in captured.text, "a surface with a NaN point: Cortical Classify says so")
 checks.finish()

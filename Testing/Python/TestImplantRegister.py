@@ -170,4 +170,12 @@ with ibctest.StderrCapture() as captured:
     registration, data = register(metres, extracted)
 checks.check("metres" in captured.text and data.GetFieldData().GetArray("RegistrationMatrix") is None,
              "a CAD surface in metres: a clear error naming the units, the input passed through")
+
+# --- A CAD surface with a NaN point: a clear error (it once ran out of memory).
+broken_points = true_points.copy()
+broken_points[10] = [float("nan"), 0.0, 0.0]
+with ibctest.StderrCapture() as captured:
+    registration, data = register(surface_source(broken_points), extracted)
+checks.check("NaN" in captured.text and data.GetFieldData().GetArray("RegistrationMatrix") is None,
+             "a CAD surface with a NaN point: a clear error, the input passed through")
 checks.finish()
