@@ -358,3 +358,59 @@ TEST(Remesh, SmallCylinderRimsGetNoSlivers)
       q.shareAbove30);
   }
 }
+
+TEST(Remesh, AnOpenSurfaceKeepsItsBorder)
+{
+  // The side of a CAD cylinder without its caps (radius 10 mm, height 40 mm, 128 slivers
+  // from end to end): an open surface with two circular borders.
+  TriangleMesh open = fannedCylinder(10.0, 40.0, 128);
+  open.triangles.resize(2 * 128);
+  Repair repair;
+  const TriangleMesh clean = repairSurface(open, repair);
+  ASSERT_TRUE(repair.problem.empty()) << repair.problem;
+  for (const bool preserve : { true, false })
+  {
+    Options options;
+    options.targetEdgeLength = 1.0;
+    options.preserveBoundary = preserve;
+    const TriangleMesh output = remeshSurface(clean, options);
+    const Quality q = measureQuality(output, clean);
+    EXPECT_EQ(q.nonManifoldEdges, 0);
+    EXPECT_GT(q.boundaryEdges, 2 * 40) << preserve; // two circles of 63 mm, still open
+    EXPECT_GT(q.shareAbove30, 0.97) << preserve;
+    EXPECT_LT(q.hausdorff, 0.05) << preserve;
+    // Every point on the cylinder's side (the 128-gon lies up to 0.003 mm inside the circle).
+    int onBorders = 0;
+    for (const Vec3& p : output.points)
+    {
+      EXPECT_NEAR(std::hypot(p.x, p.y), 10.0, 0.005);
+      EXPECT_GE(p.z, -1e-9);
+      EXPECT_LE(p.z, 40.0 + 1e-9);
+      onBorders += std::abs(p.z) < 1e-9 || std::abs(p.z - 40.0) < 1e-9 ? 1 : 0;
+    }
+    if (preserve)
+    {
+      // The border stays where it is: each of its input points is still there.
+      int kept = 0;
+      for (const Vec3& b : clean.points)
+      {
+        for (const Vec3& p : output.points)
+        {
+          if (length(p - b) < 1e-9)
+          {
+            ++kept;
+            break;
+          }
+        }
+      }
+      EXPECT_EQ(kept, 2 * 128);
+    }
+    std::printf("open cylinder, preserve border %d: %zu points, %d on the borders, >=30: %.4f, "
+                "%lld border edges\n",
+      preserve ? 1 : 0,
+      output.points.size(),
+      onBorders,
+      q.shareAbove30,
+      static_cast<long long>(q.boundaryEdges));
+  }
+}
