@@ -488,34 +488,11 @@ struct PrimitiveTree
   }
 };
 
-/// The number of pieces addBisected cuts a triangle into (for reserving room).
-std::size_t countBisected(Vec3 a, Vec3 b, Vec3 c, double longest, int depth = 0)
-{
-  const double ab = length(b - a);
-  const double bc = length(c - b);
-  const double ca = length(a - c);
-  if (!std::isfinite(ab + bc + ca) || std::max({ ab, bc, ca }) <= longest || depth > 40)
-  {
-    return 1;
-  }
-  if (ab >= bc && ab >= ca)
-  {
-    const Vec3 m = 0.5 * (a + b);
-    return countBisected(a, m, c, longest, depth + 1) + countBisected(m, b, c, longest, depth + 1);
-  }
-  if (bc >= ca)
-  {
-    const Vec3 m = 0.5 * (b + c);
-    return countBisected(a, b, m, longest, depth + 1) + countBisected(a, m, c, longest, depth + 1);
-  }
-  const Vec3 m = 0.5 * (c + a);
-  return countBisected(a, b, m, longest, depth + 1) + countBisected(m, b, c, longest, depth + 1);
-}
-
-/// Adds a triangle to a tree cut into pieces no longer than `longest` (longest-edge
-/// bisection: the same surface exactly), so that a CAD export's huge fan triangles and slivers
-/// do not overlap every box of the tree.
-void addBisected(PrimitiveTree<3>& tree, Vec3 a, Vec3 b, Vec3 c, double longest, int depth = 0)
+/// Cuts a triangle into pieces no longer than `longest` (longest-edge bisection: the same
+/// surface exactly) and hands each to visit(a, b, c), so that a CAD export's huge fan triangles
+/// and slivers do not overlap every box of a search tree.
+template<typename Visit>
+void forEachBisectedPiece(Vec3 a, Vec3 b, Vec3 c, double longest, Visit& visit, int depth = 0)
 {
   const double ab = length(b - a);
   const double bc = length(c - b);
@@ -523,27 +500,57 @@ void addBisected(PrimitiveTree<3>& tree, Vec3 a, Vec3 b, Vec3 c, double longest,
   // (Not a finite triangle: kept whole, else every piece would be cut again down to depth 40.)
   if (!std::isfinite(ab + bc + ca) || std::max({ ab, bc, ca }) <= longest || depth > 40)
   {
-    tree.add({ a, b, c });
+    visit(a, b, c);
     return;
   }
   if (ab >= bc && ab >= ca)
   {
     const Vec3 m = 0.5 * (a + b);
-    addBisected(tree, a, m, c, longest, depth + 1);
-    addBisected(tree, m, b, c, longest, depth + 1);
+    forEachBisectedPiece(a, m, c, longest, visit, depth + 1);
+    forEachBisectedPiece(m, b, c, longest, visit, depth + 1);
   }
   else if (bc >= ca)
   {
     const Vec3 m = 0.5 * (b + c);
-    addBisected(tree, a, b, m, longest, depth + 1);
-    addBisected(tree, a, m, c, longest, depth + 1);
+    forEachBisectedPiece(a, b, m, longest, visit, depth + 1);
+    forEachBisectedPiece(a, m, c, longest, visit, depth + 1);
   }
   else
   {
     const Vec3 m = 0.5 * (c + a);
-    addBisected(tree, a, b, m, longest, depth + 1);
-    addBisected(tree, m, b, c, longest, depth + 1);
+    forEachBisectedPiece(a, b, m, longest, visit, depth + 1);
+    forEachBisectedPiece(m, b, c, longest, visit, depth + 1);
   }
+}
+
+/// Builds `tree` over a mesh's triangles cut into pieces no longer than `longest`, with the
+/// mesh triangle of each piece in `source`. The pieces are counted first: room made once, as
+/// growing arrays of millions of pieces copy them into fresh memory again and again.
+template<typename Index>
+void buildBisectedTree(const TriangleMesh& mesh,
+  double longest,
+  PrimitiveTree<3>& tree,
+  LargeArray<Index>& source)
+{
+  std::size_t pieces = 0;
+  auto count = [&pieces](Vec3, Vec3, Vec3) { ++pieces; };
+  for (const auto& t : mesh.triangles)
+  {
+    forEachBisectedPiece(mesh.points[t[0]], mesh.points[t[1]], mesh.points[t[2]], longest, count);
+  }
+  tree.primitives.reserve(pieces);
+  source.reserve(pieces);
+  for (std::size_t index = 0; index < mesh.triangles.size(); ++index)
+  {
+    auto add = [&](Vec3 a, Vec3 b, Vec3 c)
+    {
+      tree.add({ a, b, c });
+      source.push_back(static_cast<Index>(index));
+    };
+    const auto& t = mesh.triangles[index];
+    forEachBisectedPiece(mesh.points[t[0]], mesh.points[t[1]], mesh.points[t[2]], longest, add);
+  }
+  tree.build();
 }
 
 /// The triangle across each edge of each triangle: across[3 t + k] for edge k of triangle t
@@ -1154,8 +1161,14 @@ private:
   {
     for (std::size_t i = 0; i < this->M.n_edges(); ++i)
     {
-      this->collapseIfShort(Mesh::EdgeHandle(static_cast<int>(i)), low, high);
+      this->countCollapses(this->collapseIfShort(Mesh::EdgeHandle(static_cast<int>(i)), low, high));
     }
+  }
+
+  void countCollapses(std::size_t collapses)
+  {
+    this->TopologyChanges += collapses;
+    this->DeletedVertices += collapses;
   }
 
   /// The same in parts at once, for thinning a dense input: the vertices are cut into four
@@ -1221,7 +1234,7 @@ private:
         if (edgePart[i] == part)
         {
           collapsed[part] +=
-            this->collapseIfShort(Mesh::EdgeHandle(static_cast<int>(i)), low, high, false) ? 1 : 0;
+            this->collapseIfShort(Mesh::EdgeHandle(static_cast<int>(i)), low, high) ? 1 : 0;
         }
       }
     };
@@ -1237,21 +1250,21 @@ private:
       });
     for (const std::size_t n : collapsed)
     {
-      this->TopologyChanges += n;
-      this->DeletedVertices += n;
+      this->countCollapses(n);
     }
     for (std::size_t i = 0; i < edgePart.size(); ++i)
     {
       if (edgePart[i] < 0)
       {
-        this->collapseIfShort(Mesh::EdgeHandle(static_cast<int>(i)), low, high);
+        this->countCollapses(
+          this->collapseIfShort(Mesh::EdgeHandle(static_cast<int>(i)), low, high));
       }
     }
   }
 
   /// Collapses `e` when it is shorter than `low` and the collapse keeps the mesh in shape (see
-  /// ringStaysShaped and the feature rules); counts it when `count` (threads count their own).
-  bool collapseIfShort(Mesh::EdgeHandle e, double low, double high, bool count = true)
+  /// ringStaysShaped and the feature rules); whether it did.
+  bool collapseIfShort(Mesh::EdgeHandle e, double low, double high)
   {
     if (this->M.status(e).deleted() || this->edgeLength(e) >= low)
     {
@@ -1292,11 +1305,6 @@ private:
       }
       this->M.collapse(h);
       this->M.set_point(to, target);
-      if (count)
-      {
-        ++this->TopologyChanges;
-        ++this->DeletedVertices;
-      }
       return true;
     }
     return false;
@@ -1530,22 +1538,7 @@ private:
     std::int64_t nonManifold = 0;
     this->EdgeNeighbour = findEdgeNeighbours(input.points.size(), input.triangles, nonManifold);
 
-    const double longest = this->TreePieceLength;
-    std::size_t pieces = 0;
-    for (const auto& t : input.triangles)
-    {
-      pieces += countBisected(input.points[t[0]], input.points[t[1]], input.points[t[2]], longest);
-    }
-    this->Surface.primitives.reserve(pieces);
-    this->PieceSource.reserve(pieces);
-    for (std::size_t index = 0; index < input.triangles.size(); ++index)
-    {
-      const auto& t = input.triangles[index];
-      addBisected(
-        this->Surface, input.points[t[0]], input.points[t[1]], input.points[t[2]], longest);
-      this->PieceSource.resize(this->Surface.primitives.size(), static_cast<std::int32_t>(index));
-    }
-    this->Surface.build();
+    buildBisectedTree(input, this->TreePieceLength, this->Surface, this->PieceSource);
   }
 
   void waitForSurfaceTree()
@@ -1750,23 +1743,8 @@ struct ClosestPointFinder::Impl
 ClosestPointFinder::ClosestPointFinder(const TriangleMesh& mesh, double cellSize)
   : Internals(std::make_shared<Impl>())
 {
-  const double longest = 2.0 * std::max(cellSize, 1e-6);
-  std::size_t pieces = 0;
-  for (const auto& t : mesh.triangles)
-  {
-    pieces += countBisected(mesh.points[t[0]], mesh.points[t[1]], mesh.points[t[2]], longest);
-  }
-  this->Internals->tree.primitives.reserve(pieces);
-  this->Internals->source.reserve(pieces);
-  for (std::size_t index = 0; index < mesh.triangles.size(); ++index)
-  {
-    const auto& t = mesh.triangles[index];
-    addBisected(
-      this->Internals->tree, mesh.points[t[0]], mesh.points[t[1]], mesh.points[t[2]], longest);
-    this->Internals->source.resize(
-      this->Internals->tree.primitives.size(), static_cast<std::int64_t>(index));
-  }
-  this->Internals->tree.build();
+  buildBisectedTree(
+    mesh, 2.0 * std::max(cellSize, 1e-6), this->Internals->tree, this->Internals->source);
 }
 
 bool ClosestPointFinder::closest(Vec3 query,
@@ -1799,13 +1777,9 @@ bool ClosestPointFinder::closest(Vec3 query,
 TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
 {
   TriangleMesh result;
-  const auto notFinite = std::count_if(
-    input.points.begin(), input.points.end(), [](const Vec3& p) { return !isFinite(p); });
-  if (notFinite > 0)
+  if (const std::int64_t notFinite = countNonFinite(input.points))
   {
-    report.problem = std::to_string(notFinite) +
-      " points have NaN or infinite coordinates; remove them first (for example with Clean, or "
-      "fix the export)";
+    report.problem = nonFinitePointsProblem(notFinite);
     return result;
   }
   // Exact duplicate points. The points are numbered along a Morton (Z-order) curve, ties by

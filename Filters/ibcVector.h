@@ -4,6 +4,9 @@
 #define ibcVector_h
 
 #include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 namespace ibc
 {
@@ -91,6 +94,25 @@ inline Vec3 normalized(Vec3 a)
 inline bool isFinite(Vec3 a)
 {
   return std::isfinite(a.x) && std::isfinite(a.y) && std::isfinite(a.z);
+}
+
+/// How many points have a NaN or infinite coordinate.
+inline std::int64_t countNonFinite(const std::vector<Vec3>& points)
+{
+  std::int64_t count = 0;
+  for (const Vec3& p : points)
+  {
+    count += isFinite(p) ? 0 : 1;
+  }
+  return count;
+}
+
+/// What the filters tell a user about `count` points with NaN or infinite coordinates.
+inline std::string nonFinitePointsProblem(std::int64_t count)
+{
+  return std::to_string(count) +
+    " points have NaN or infinite coordinates; remove them first (for example with Clean, or "
+    "fix the export)";
 }
 
 } // namespace ibc

@@ -86,14 +86,11 @@ int vtkCorticalClassify::RequestData(vtkInformation*,
   std::vector<ibc::Vec3> points;
   std::vector<ibc::probe::Triangle> triangles;
   ibc::surfaceToArrays(input, points, triangles);
-  const auto notFinite = std::count_if(
-    points.begin(), points.end(), [](const ibc::Vec3& p) { return !ibc::isFinite(p); });
-  if (!comm.minimum(notFinite == 0 ? 1 : 0))
+  std::int64_t notFinite = ibc::countNonFinite(points);
+  comm.sum(&notFinite, 1);
+  if (notFinite > 0)
   {
-    vtkErrorMacro("The surface has points with NaN or infinite coordinates ("
-      << notFinite
-      << " on this piece); remove them first (for example with Clean, or fix the "
-         "export).");
+    vtkErrorMacro("The surface cannot be used: " << ibc::nonFinitePointsProblem(notFinite) << ".");
     return 0;
   }
   const std::vector<double> areas = contact::vertexAreas(points, triangles);

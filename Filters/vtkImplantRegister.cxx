@@ -226,14 +226,10 @@ int vtkImplantRegister::RequestData(vtkInformation*,
     for (const auto& [mesh, name] : { std::make_pair(&movingMesh, "the CAD surface (Input)"),
            std::make_pair(&targetMesh, "the Target surface") })
     {
-      const auto notFinite = std::count_if(mesh->points.begin(),
-        mesh->points.end(),
-        [](const ibc::Vec3& p) { return !ibc::isFinite(p); });
+      const std::int64_t notFinite = ibc::countNonFinite(mesh->points);
       if (problem.empty() && notFinite > 0)
       {
-        problem = std::string(name) + " has " + std::to_string(notFinite) +
-          " points with NaN or infinite coordinates; remove them first (for example with "
-          "Clean, or fix the export)";
+        problem = std::string(name) + ": " + ibc::nonFinitePointsProblem(notFinite);
       }
     }
     double sizeRatio = 1.0;
