@@ -546,7 +546,9 @@ std::vector<ZoneRow> zoneStatistics(const std::vector<int>& zones,
   const std::vector<double>& areas,
   const std::vector<char>& owned,
   const std::vector<int>& zoneList,
-  const Collective& comm)
+  const Collective& comm,
+  const std::vector<double>& interfaceWidths,
+  const std::vector<double>& confidences)
 {
   // Row r aggregates zone zoneList[r]; zone 0 is every zone below the proximal limit.
   const std::size_t rows = zoneList.size();
@@ -560,7 +562,9 @@ std::vector<ZoneRow> zoneStatistics(const std::vector<int>& zones,
       wholeRow = r;
     }
   }
-  constexpr int Fields = 8; // count, area, valid area, 3 class areas, sum wv, sum wv^2
+  // count, area, valid area, 3 class areas, sum wv, sum wv^2; area with a known interface
+  // width, sum w width, area with width >= 1 mm, >= 2 mm; confident area.
+  constexpr int Fields = 13;
   std::vector<double> sums(rows * Fields, 0.0);
   std::vector<double> extremes(rows * 2, -Huge); // -min, max
   std::vector<double> samples;                   // (row, value, weight) for the medians
@@ -580,6 +584,17 @@ std::vector<ZoneRow> zoneStatistics(const std::vector<int>& zones,
       double* s = sums.data() + r * Fields;
       s[0] += owned[i] ? 1.0 : 0.0;
       s[1] += areas[i];
+      if (i < confidences.size() && confidences[i] >= ConfidentSample)
+      {
+        s[12] += areas[i];
+      }
+      if (i < interfaceWidths.size() && std::isfinite(interfaceWidths[i]))
+      {
+        s[8] += areas[i];
+        s[9] += areas[i] * interfaceWidths[i];
+        s[10] += interfaceWidths[i] >= 1.0 ? areas[i] : 0.0;
+        s[11] += interfaceWidths[i] >= 2.0 ? areas[i] : 0.0;
+      }
       const bool valid = classes[i] != NotSampled && !std::isnan(values[i]);
       if (!valid)
       {
@@ -620,6 +635,11 @@ std::vector<ZoneRow> zoneStatistics(const std::vector<int>& zones,
     row.mean = validArea > 0.0 ? s[6] / validArea : NaN;
     row.standardDeviation =
       validArea > 0.0 ? std::sqrt(std::max(0.0, s[7] / validArea - row.mean * row.mean)) : NaN;
+    const double widthArea = s[8];
+    row.interfaceWidthMean = widthArea > 0.0 ? s[9] / widthArea : NaN;
+    row.interfaceOver1mmFraction = widthArea > 0.0 ? s[10] / widthArea : NaN;
+    row.interfaceOver2mmFraction = widthArea > 0.0 ? s[11] / widthArea : NaN;
+    row.confidentFraction = s[1] > 0.0 ? s[12] / s[1] : NaN;
     row.minimum = validArea > 0.0 ? -extremes[2 * r] : NaN;
     row.maximum = validArea > 0.0 ? extremes[2 * r + 1] : NaN;
     row.median = NaN;

@@ -143,18 +143,30 @@ struct ZoneRow
   double cancellousFraction = 0.0;
   double softTissueFraction = 0.0;
   double validFraction = 0.0;
+  /// From the probe's InterfaceWidth, over the zone's area where it is known (NaN without it).
+  double interfaceWidthMean = 0.0;
+  double interfaceOver1mmFraction = 0.0;
+  double interfaceOver2mmFraction = 0.0;
+  /// Share of the zone's whole area with a SampleConfidence of at least 0.5 (NaN without it).
+  double confidentFraction = 0.0;
 };
+
+/// SampleConfidence at or above this counts as a confident sample in the zone table.
+constexpr double ConfidentSample = 0.5;
 
 /// Per-zone statistics, area-weighted (fractions of the zone's sampled area; ValidFraction of
 /// its whole area), reduced over ranks; complete on rank 0. Row 0 is the whole stem below the
-/// proximal limit. `owned` marks the points this rank counts in NumberOfPoints.
+/// proximal limit. `owned` marks the points this rank counts in NumberOfPoints. The interface
+/// widths and confidences (one per point, or empty) give the interface and confidence columns.
 IMPLANTBONECONTACTFILTERS_EXPORT std::vector<ZoneRow> zoneStatistics(const std::vector<int>& zones,
   const std::vector<double>& values,
   const std::vector<std::uint8_t>& classes,
   const std::vector<double>& areas,
   const std::vector<char>& owned,
   const std::vector<int>& zoneList,
-  const Collective& comm);
+  const Collective& comm,
+  const std::vector<double>& interfaceWidths = {},
+  const std::vector<double>& confidences = {});
 
 } // namespace contact
 } // namespace ibc

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ibcNormalProbe.h"
 
+#include <vtkMultiProcessController.h>
 #include <vtkSMPTools.h>
 #include <vtkSetGet.h> // vtkTemplateMacro
 #include <vtkType.h>
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <tuple>
 #include <unordered_map>
 
 namespace ibc
@@ -492,8 +494,259 @@ void sampleProfiles(const VolumeBlock& block,
   }
 }
 
+void sampleProfilesAcrossRanks(const VolumeBlock& block,
+  bool hasVoxels,
+  const Vec3* baseIndices,
+  const Vec3* indexSteps,
+  std::int64_t vertexCount,
+  const std::vector<double>& distances,
+  Interpolation interpolation,
+  const Collective& comm,
+  double* values,
+  std::uint8_t* status)
+{
+  sampleProfiles(
+    block, baseIndices, indexSteps, vertexCount, distances, interpolation, values, status);
+  if (!comm.distributed())
+  {
+    return;
+  }
+  const int size = comm.size();
+  const int rank = comm.rank();
+  const auto samples = static_cast<std::int64_t>(distances.size());
+  std::vector<vtkIdType> lengths;
+  std::vector<double> myExtent(block.extent, block.extent + 6);
+  if (!hasVoxels)
+  {
+    myExtent = { 0, -1, 0, -1, 0, -1 };
+  }
+  const std::vector<double> extents = comm.gather(myExtent, lengths);
+  // Which rank holds each sample this rank could not take.
+  std::vector<std::vector<double>> requests(size);
+  std::vector<std::vector<std::int64_t>> slots(size);
+  for (std::int64_t slot = 0; slot < vertexCount * samples; ++slot)
+  {
+    if (status[slot] != InOtherBlock)
+    {
+      continue;
+    }
+    const Vec3 index =
+      baseIndices[slot / samples] + distances[slot % samples] * indexSteps[slot / samples];
+    VolumeBlock candidate = block;
+    for (int owner = 0; owner < size; ++owner)
+    {
+      for (int i = 0; i < 6; ++i)
+      {
+        candidate.extent[i] = static_cast<int>(extents[6 * owner + i]);
+      }
+      if (owner != rank && candidate.containsStencil(index, interpolation))
+      {
+        requests[owner].insert(requests[owner].end(), { index.x, index.y, index.z });
+        slots[owner].push_back(slot);
+        break;
+      }
+    }
+  }
+  // How many samples every rank asks of every other.
+  std::vector<double> myCounts(size);
+  for (int r = 0; r < size; ++r)
+  {
+    myCounts[r] = static_cast<double>(slots[r].size());
+  }
+  const std::vector<double> counts = comm.gather(myCounts, lengths);
+  // Exchanges one pair at a time, in the same order on every rank: no deadlock.
+  vtkMultiProcessController* controller = comm.controller();
+  constexpr int requestTag = 98610;
+  constexpr int replyTag = 98611;
+  for (int from = 0; from < size; ++from)
+  {
+    for (int to = 0; to < size; ++to)
+    {
+      const auto count = static_cast<vtkIdType>(counts[static_cast<std::size_t>(from) * size + to]);
+      if (from == to || count == 0 || (rank != from && rank != to))
+      {
+        continue;
+      }
+      if (rank == from)
+      {
+        controller->Send(requests[to].data(), 3 * count, to, requestTag);
+        std::vector<double> answers(static_cast<std::size_t>(count));
+        controller->Receive(answers.data(), count, to, replyTag);
+        for (vtkIdType i = 0; i < count; ++i)
+        {
+          const std::int64_t slot = slots[to][i];
+          values[slot] = answers[i];
+          status[slot] = std::isnan(answers[i]) ? OutsideVolume : Sampled;
+        }
+      }
+      else
+      {
+        std::vector<double> asked(static_cast<std::size_t>(3 * count));
+        controller->Receive(asked.data(), 3 * count, from, requestTag);
+        std::vector<Vec3> positions(static_cast<std::size_t>(count));
+        for (vtkIdType i = 0; i < count; ++i)
+        {
+          positions[i] = { asked[3 * i], asked[3 * i + 1], asked[3 * i + 2] };
+        }
+        const std::vector<Vec3> noSteps(positions.size());
+        std::vector<double> answers(positions.size());
+        std::vector<std::uint8_t> answerStatus(positions.size());
+        sampleProfiles(block,
+          positions.data(),
+          noSteps.data(),
+          count,
+          { 0.0 },
+          interpolation,
+          answers.data(),
+          answerStatus.data());
+        controller->Send(answers.data(), count, from, replyTag);
+      }
+    }
+  }
+}
+
+double voxelSizeAlong(const VolumeBlock& block, Vec3 direction)
+{
+  const Vec3 step = block.directionToIndex(direction);
+  const double largest = std::max({ std::abs(step.x), std::abs(step.y), std::abs(step.z) });
+  return largest > 0.0 ? 1.0 / largest : 0.0;
+}
+
+std::vector<double> sliceComponents(const VolumeBlock& block, const std::vector<Vec3>& normals)
+{
+  const double* row = block.physicalToIndex + 8;
+  const double rowLength = std::sqrt(row[0] * row[0] + row[1] * row[1] + row[2] * row[2]);
+  std::vector<double> result(normals.size(), 0.0);
+  for (std::size_t i = 0; i < normals.size(); ++i)
+  {
+    const Vec3& n = normals[i];
+    result[i] = rowLength > 0.0
+      ? std::min(1.0, std::abs(row[0] * n.x + row[1] * n.y + row[2] * n.z) / rowLength)
+      : 0.0;
+  }
+  return result;
+}
+
+contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
+  bool hasVoxels,
+  const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles,
+  const std::vector<Vec3>& baseIndices,
+  const std::vector<Vec3>& indexSteps,
+  const std::vector<double>& sliceComponents,
+  const std::vector<double>& distances,
+  Interpolation interpolation,
+  const Collective& comm,
+  std::int64_t fitProfileTarget)
+{
+  // The rate from the number of distinct points, so that a distributed surface's cut points,
+  // held by two ranks, do not change it.
+  std::int64_t total = static_cast<std::int64_t>(points.size());
+  if (comm.distributed())
+  {
+    const std::vector<char> owned = ownedPoints(points,
+      openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles), comm);
+    total = std::count(owned.begin(), owned.end(), 1);
+  }
+  comm.sum(&total, 1);
+  const double rate =
+    total > 0 ? static_cast<double>(fitProfileTarget) / static_cast<double>(total) : 1.0;
+  std::vector<std::size_t> chosen;
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    const double p[3] = { points[i].x, points[i].y, points[i].z };
+    if (contact::selectedForFit(p, rate))
+    {
+      chosen.push_back(i);
+    }
+  }
+  std::vector<Vec3> chosenBases(chosen.size());
+  std::vector<Vec3> chosenSteps(chosen.size());
+  for (std::size_t c = 0; c < chosen.size(); ++c)
+  {
+    chosenBases[c] = baseIndices[chosen[c]];
+    chosenSteps[c] = indexSteps[chosen[c]];
+  }
+  const std::size_t samples = distances.size();
+  std::vector<double> values(chosen.size() * samples);
+  std::vector<std::uint8_t> status(values.size());
+  sampleProfilesAcrossRanks(block,
+    hasVoxels,
+    chosenBases.data(),
+    chosenSteps.data(),
+    static_cast<std::int64_t>(chosen.size()),
+    distances,
+    interpolation,
+    comm,
+    values.data(),
+    status.data());
+
+  // Records (x, y, z, slice component, samples...) of every rank, sorted by coordinates; a point
+  // on the cut between two surface pieces is kept once.
+  const std::size_t width = 4 + samples;
+  std::vector<double> mine;
+  mine.reserve(chosen.size() * width);
+  for (std::size_t c = 0; c < chosen.size(); ++c)
+  {
+    const Vec3& p = points[chosen[c]];
+    mine.insert(mine.end(), { p.x, p.y, p.z, sliceComponents[chosen[c]] });
+    mine.insert(mine.end(), values.begin() + c * samples, values.begin() + (c + 1) * samples);
+  }
+  std::vector<double> all = mine;
+  if (comm.distributed())
+  {
+    std::vector<vtkIdType> lengths;
+    all = comm.gather(mine, lengths);
+  }
+  const std::size_t records = all.size() / width;
+  std::vector<std::size_t> order(records);
+  for (std::size_t r = 0; r < records; ++r)
+  {
+    order[r] = r;
+  }
+  auto key = [&](std::size_t r) { return std::tie(all[r * width], all[r * width + 1], all[r * width + 2]); };
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+  contact::FitProfiles profiles;
+  profiles.distances = distances;
+  for (std::size_t k = 0; k < records; ++k)
+  {
+    if (k > 0 && key(order[k]) == key(order[k - 1]))
+    {
+      continue;
+    }
+    const double* record = all.data() + order[k] * width;
+    profiles.sliceComponents.push_back(record[3]);
+    profiles.values.insert(profiles.values.end(), record + 4, record + width);
+  }
+  contact::FitOptions options;
+  const double* rows = block.physicalToIndex;
+  auto spacingOf = [&](int axis)
+  {
+    const double* r = rows + 4 * axis;
+    const double length = std::sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
+    return length > 0.0 ? 1.0 / length : 1.0;
+  };
+  options.inPlaneSpacing = 0.5 * (spacingOf(0) + spacingOf(1));
+  options.sliceSpacing = spacingOf(2);
+  return contact::fitMetalModel(profiles, options);
+}
+
 std::vector<double> SamplingPlan::distances() const
 {
+  if (this->mode == Mode::MetalCorrected)
+  {
+    // Fine steps from inside the metal (where the fit sees its plateau) out to profileEnd.
+    constexpr double Inside = -3.0;
+    constexpr double Step = 0.1;
+    const auto count =
+      static_cast<int>(std::lround((std::max(this->profileEnd, 1.0) - Inside) / Step)) + 1;
+    std::vector<double> result(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i)
+    {
+      result[i] = Inside + Step * i;
+    }
+    return result;
+  }
   if (this->mode == Mode::SingleOffset)
   {
     return { this->offset };

@@ -9,6 +9,7 @@
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
 #include "ibcCollective.h"
+#include "ibcContactModel.h"
 #include "ibcVector.h"
 
 #include <array>
@@ -33,7 +34,8 @@ enum class Mode
   ProfileMaximum = 1,
   ProfileMean = 2,
   ProfileMedian = 3,
-  Automatic = 4
+  Automatic = 4,
+  MetalCorrected = 5 ///< the metal's blurred contribution fitted and subtracted (ibcContactModel)
 };
 
 /// Voxels on each side of a sample that an interpolation reads (1 for linear: the cell).
@@ -82,6 +84,44 @@ IMPLANTBONECONTACTFILTERS_EXPORT void sampleProfiles(const VolumeBlock& block,
   Interpolation interpolation,
   double* values,
   std::uint8_t* status);
+
+/// sampleProfiles, then the samples whose stencil lies in another rank's block are asked of
+/// that rank (pairwise, in the same order on every rank). Collective: every rank calls it, with
+/// hasVoxels false where its block is empty. Without distribution it is sampleProfiles.
+IMPLANTBONECONTACTFILTERS_EXPORT void sampleProfilesAcrossRanks(const VolumeBlock& block,
+  bool hasVoxels,
+  const Vec3* baseIndices,
+  const Vec3* indexSteps,
+  std::int64_t vertexCount,
+  const std::vector<double>& distances,
+  Interpolation interpolation,
+  const Collective& comm,
+  double* values,
+  std::uint8_t* status);
+
+/// Distance (mm) between voxel planes along a unit direction: 1 / |direction in index units|_inf
+/// is the step between the grid planes it crosses most often.
+IMPLANTBONECONTACTFILTERS_EXPORT double voxelSizeAlong(const VolumeBlock& block, Vec3 direction);
+
+/// |component| of each unit normal along the volume's slice axis (the third index axis).
+IMPLANTBONECONTACTFILTERS_EXPORT std::vector<double> sliceComponents(const VolumeBlock& block,
+  const std::vector<Vec3>& normals);
+
+/// Fits the metal model (ibcContactModel.h) to the profiles of a spread-out subset of about
+/// fitProfileTarget surface points, chosen by their coordinates so that any distribution of the
+/// surface picks the same points; the subset's profiles are gathered on every rank and sorted,
+/// so every rank fits the same data in the same order and gets the serial result. Collective.
+IMPLANTBONECONTACTFILTERS_EXPORT contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
+  bool hasVoxels,
+  const std::vector<Vec3>& points,
+  const std::vector<std::array<std::int64_t, 3>>& triangles,
+  const std::vector<Vec3>& baseIndices,
+  const std::vector<Vec3>& indexSteps,
+  const std::vector<double>& sliceComponents,
+  const std::vector<double>& distances,
+  Interpolation interpolation,
+  const Collective& comm,
+  std::int64_t fitProfileTarget = 3000);
 
 /// Distances (mm) along the normal at which a mode samples.
 struct IMPLANTBONECONTACTFILTERS_EXPORT SamplingPlan

@@ -709,12 +709,49 @@ Tissue PhantomModel::tissueIgnoringMetal(Vec3 world, const StemGeometry::Query* 
   const Vec3 stemPoint = this->worldToStem(world);
   const StemGeometry::Query stemQuery = knownStem ? *knownStem : this->Stem.evaluate(stemPoint);
   const Vec3 femur = this->worldToFemur(world);
-  if (stemQuery.signedDistance < this->Params.contactLayerThickness &&
-    stemQuery.footPoint.z <= this->Params.resectionLevel && this->insideFemur(femur))
+  const Parameters& p = this->Params;
+  if (stemQuery.signedDistance < p.contactLayerThickness &&
+    stemQuery.footPoint.z <= p.resectionLevel && this->insideFemur(femur))
   {
-    return this->contactTissue(stemQuery);
+    const Tissue contact = this->contactTissue(stemQuery);
+    const double membrane =
+      p.membraneThickness < 0.0 ? p.contactLayerThickness : p.membraneThickness;
+    if (contact != Tissue::FibrousTissue || stemQuery.signedDistance < membrane)
+    {
+      return contact;
+    }
+    // Behind a thin membrane lies bone: the cortex where the anatomy has one, else cancellous.
+    const Tissue behind = this->anatomyAt(femur);
+    return behind == Tissue::Cortical ? Tissue::Cortical : Tissue::Cancellous;
   }
   return this->anatomyAt(femur);
+}
+
+double PhantomModel::interfaceWidthAt(Vec3 surfacePoint, Vec3 outwardNormal) const
+{
+  // March out in small steps, then bisect the first step that enters bone.
+  constexpr double Step = 0.05;
+  auto isBone = [&](double depth)
+  { return tissueClassOf(this->tissueAt(surfacePoint + depth * outwardNormal)) >= 2; };
+  if (isBone(1e-6))
+  {
+    return 0.0;
+  }
+  for (double depth = Step; depth <= MaximumInterfaceSearch; depth += Step)
+  {
+    if (isBone(depth))
+    {
+      double low = depth - Step;
+      double high = depth;
+      for (int i = 0; i < 12; ++i)
+      {
+        const double middle = 0.5 * (low + high);
+        (isBone(middle) ? high : low) = middle;
+      }
+      return 0.5 * (low + high);
+    }
+  }
+  return MaximumInterfaceSearch;
 }
 
 Tissue PhantomModel::tissueAt(Vec3 world) const
@@ -949,7 +986,8 @@ void PhantomModel::generateVolume(const int extent[6],
           const double halo = p.beamHardeningHU * std::exp(-outside / HaloDecayLength);
           const double mlWeight = std::pow(std::abs(stemQuery.outwardNormal.x), 4);
           const double apOffset = stemPoint.y / r;
-          const double streak = StreakShare * p.beamHardeningHU * mlWeight *
+          const double streakDepth = p.streakHU < 0.0 ? StreakShare * p.beamHardeningHU : p.streakHU;
+          const double streak = streakDepth * mlWeight *
             std::exp(-2.0 * apOffset * apOffset) * std::exp(-outside / StreakDecayLength);
           value -= (1.0 - metalShare) * (halo + (distance > 0.0 ? streak : 0.0));
           if (p.noiseSigma > 0.0)
@@ -1051,6 +1089,7 @@ Surface PhantomModel::generateSurface() const
   // details; it is flagged so that tests can tell method errors from truth ambiguity.
   surface.trueTissueClass.resize(surface.points.size());
   surface.trueTissueClassIsRobust.resize(surface.points.size());
+  surface.trueInterfaceWidth.resize(surface.points.size());
   vtkSMPTools::For(0,
     static_cast<std::int64_t>(surface.points.size()),
     [&](std::int64_t begin, std::int64_t end)
@@ -1065,7 +1104,10 @@ Surface PhantomModel::generateSurface() const
         const Vec3 tangent1 = normalized(cross(normal, helper));
         const Vec3 tangent2 = cross(normal, tangent1);
         bool robust = true;
-        for (const double depth : { 1.5, this->Params.truthDistance, 3.5 })
+        const double tolerance = this->Params.truthDepthTolerance;
+        for (const double depth : { std::max(0.0, this->Params.truthDistance - tolerance),
+               this->Params.truthDistance,
+               this->Params.truthDistance + tolerance })
         {
           for (const Vec3 shift : { Vec3{},
                  RobustShift * tangent1,
@@ -1078,6 +1120,8 @@ Surface PhantomModel::generateSurface() const
           }
         }
         surface.trueTissueClassIsRobust[i] = robust ? 1 : 0;
+        surface.trueInterfaceWidth[i] =
+          static_cast<float>(this->interfaceWidthAt(surface.points[i], normal));
       }
     });
   return surface;

@@ -64,7 +64,14 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT Parameters
   double varusValgusDegrees = 0.0; ///< positive: varus (tip towards lateral)
   ContactPattern pattern = ContactPattern::Mixed;
   double contactLayerThickness = 5.0; ///< mm of patterned tissue around the stem
-  double truthDistance = 2.5;         ///< mm outside the surface where TrueTissueClass is read
+  /// mm of fibrous membrane where the pattern puts one (negative: contactLayerThickness).
+  /// Bone lies behind a membrane thinner than the contact layer: cortical where the anatomy
+  /// has cortex, cancellous elsewhere.
+  double membraneThickness = -1.0;
+  double truthDistance = 2.5; ///< mm outside the surface where TrueTissueClass is read
+  /// TrueTissueClassIsRobust: the class must hold from truthDistance - truthDepthTolerance to
+  /// truthDistance + truthDepthTolerance (and 0.75 mm aside).
+  double truthDepthTolerance = 1.0;
   double resectionLevel = 130.0;      ///< mm above the tip: proximal limit of the Gruen zones
   double tipZoneLength = 10.0;        ///< mm above the tip: zones 4 and 11
 
@@ -83,7 +90,8 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT Parameters
   int supersampling = 2;          ///< partial volume: k x k x k samples per voxel (1 = off)
   double blurSigma = 0.4;         ///< Gaussian point-spread function, mm (0 = off)
   double bloomingWidth = 1.0;     ///< mm; metal edge spread by an extra Gaussian of sigma w/2
-  double beamHardeningHU = 100.0; ///< depth of the dark halo next to metal; streaks are 0.6 x
+  double beamHardeningHU = 100.0; ///< depth of the dark halo next to metal
+  double streakHU = -1.0;         ///< depth of the medial-lateral streaks (negative: 0.6 x halo)
   double noiseSigma = 20.0;       ///< HU, Gaussian, deterministic for a seed
   bool clip = true;               ///< clip at clipMaximumHU as a 12-bit scanner does
   double clipMaximumHU = 3071.0;
@@ -173,7 +181,13 @@ struct Surface
   /// 1 when the class is the same 1.5 to 3.5 mm out and 0.75 mm aside: not on a boundary.
   std::vector<std::uint8_t> trueTissueClassIsRobust;
   std::vector<std::uint8_t> trueGruenZone;
+  /// mm along the true normal from the surface to the first bone (cancellous or cortical);
+  /// MaximumInterfaceSearch where no bone lies within that distance.
+  std::vector<float> trueInterfaceWidth;
 };
+
+/// How far out the phantom looks for bone when it measures the true interface width.
+constexpr double MaximumInterfaceSearch = 10.0;
 
 /// Gruen zone of a stem surface point given in the stem frame, with its outward normal.
 /// 0 above the resection level; 4 and 11 below tipZoneLength; the rest split in thirds between
@@ -229,6 +243,7 @@ private:
   Tissue anatomyAt(Vec3 femurPoint) const;
   bool insideFemur(Vec3 femurPoint) const;
   Tissue contactTissue(const StemGeometry::Query& stemQuery) const;
+  double interfaceWidthAt(Vec3 surfacePoint, Vec3 outwardNormal) const;
   void stemBounds(double bounds[6]) const;
 
   Parameters Params;

@@ -169,8 +169,17 @@ int vtkGruenZoneStats::RequestData(vtkInformation*,
   {
     zoneList.push_back(zone);
   }
-  const std::vector<contact::ZoneRow> rows =
-    contact::zoneStatistics(zones, values, classes, areas, owned, zoneList, comm);
+  // The probe's interface widths and confidences, where the metal-corrected mode made them.
+  vtkDataArray* widthArray = input->GetPointData()->GetArray("InterfaceWidth");
+  vtkDataArray* confidenceArray = input->GetPointData()->GetArray("SampleConfidence");
+  double present[2] = { widthArray ? 1.0 : 0.0, confidenceArray ? 1.0 : 0.0 };
+  comm.maximum(present, 2);
+  std::vector<double> widths = ibc::firstComponent(widthArray);
+  std::vector<double> confidences = ibc::firstComponent(confidenceArray);
+  widths.resize(present[0] > 0.0 ? points.size() : 0, std::numeric_limits<double>::quiet_NaN());
+  confidences.resize(present[1] > 0.0 ? points.size() : 0, 0.0);
+  const std::vector<contact::ZoneRow> rows = contact::zoneStatistics(
+    zones, values, classes, areas, owned, zoneList, comm, widths, confidences);
 
   // Every rank computes the table; only rank 0 outputs it, so that writers that concatenate
   // the ranks' rows (Save Data under MPI) write it once.
@@ -189,6 +198,10 @@ int vtkGruenZoneStats::RequestData(vtkInformation*,
   auto cancellous = column("CancellousFraction");
   auto soft = column("SoftTissueFraction");
   auto valid = column("ValidFraction");
+  auto widthMean = column("InterfaceWidthMean");
+  auto over1 = column("InterfaceOver1mmFraction");
+  auto over2 = column("InterfaceOver2mmFraction");
+  auto confident = column("ConfidentFraction");
   if (comm.rank() == 0)
   {
     for (const contact::ZoneRow& row : rows)
@@ -205,6 +218,10 @@ int vtkGruenZoneStats::RequestData(vtkInformation*,
       cancellous->InsertNextValue(row.cancellousFraction);
       soft->InsertNextValue(row.softTissueFraction);
       valid->InsertNextValue(row.validFraction);
+      widthMean->InsertNextValue(row.interfaceWidthMean);
+      over1->InsertNextValue(row.interfaceOver1mmFraction);
+      over2->InsertNextValue(row.interfaceOver2mmFraction);
+      confident->InsertNextValue(row.confidentFraction);
     }
   }
   table->AddColumn(zoneColumn);
@@ -221,6 +238,17 @@ int vtkGruenZoneStats::RequestData(vtkInformation*,
          valid.Get() })
   {
     table->AddColumn(c);
+  }
+  if (present[0] > 0.0)
+  {
+    for (vtkDoubleArray* c : { widthMean.Get(), over1.Get(), over2.Get() })
+    {
+      table->AddColumn(c);
+    }
+  }
+  if (present[1] > 0.0)
+  {
+    table->AddColumn(confident);
   }
   this->UpdateProgress(1.0);
   return 1;

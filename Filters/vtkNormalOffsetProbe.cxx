@@ -345,6 +345,8 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
     vtkWarningMacro("Profile End (" << plan.profileEnd << " mm) is not beyond Profile Start ("
                                     << plan.profileStart << " mm): the profile is one point.");
   }
+  const bool metalCorrected = plan.mode == probe::Mode::MetalCorrected;
+  const bool hasVoxels = volume->GetNumberOfPoints() > 0;
   const std::vector<double> distances = plan.distances();
   const auto samples = static_cast<std::int64_t>(distances.size());
   const auto interpolation = static_cast<probe::Interpolation>(this->Interpolation);
@@ -355,20 +357,49 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
     baseIndices[i] = block.toIndex(points[i]);
     indexSteps[i] = block.directionToIndex(normals[i]);
   }
+  const std::vector<double> sliceComponents = probe::sliceComponents(block, normals);
+
+  // --- Metal-corrected mode: the metal's contribution, fitted to the whole stem's profiles.
+  ibc::contact::MetalModel metal;
+  if (metalCorrected)
+  {
+    metal = probe::fitMetalAcrossRanks(block, hasVoxels, points, triangles, baseIndices, indexSteps,
+      sliceComponents, distances, interpolation, comm);
+    if (!metal.valid && comm.rank() == 0)
+    {
+      vtkWarningMacro("No metal shows inside the surface (the CT reads like tissue there): the "
+                      "metal's blooming cannot be corrected and the values are read as they are "
+                      "(SampleConfidence 0.25). Check that the surface is the implant, "
+                      "registered to this CT.");
+    }
+    this->UpdateProgress(0.3);
+  }
+  ibc::contact::ContactRule contactRule;
+  contactRule.contactDistance = this->ContactDistance;
+  contactRule.boneThresholdHU = this->BoneThreshold;
+  contactRule.maximumInterfaceSearch = std::max(0.5, plan.profileEnd);
+
   // --- One value per vertex, from the profiles of vertices [first, last).
   probe::AutomaticRule rule;
   rule.slopeThreshold = this->SlopeThreshold;
   rule.bandWidth = this->BandWidth;
   rule.margin = this->Margin;
-  vtkNew<vtkDoubleArray> result;
-  result->SetName(arrayName.c_str());
-  result->SetNumberOfTuples(pointCount);
+  auto pointArray = [&](const char* name)
+  {
+    vtkNew<vtkDoubleArray> array;
+    array->SetName(name);
+    array->SetNumberOfTuples(pointCount);
+    output->GetPointData()->AddArray(array);
+    return array.GetPointer();
+  };
+  vtkDoubleArray* result = pointArray(arrayName.c_str());
   vtkNew<vtkCharArray> mask;
   mask->SetName("vtkValidPointMask");
   mask->SetNumberOfTuples(pointCount);
-  vtkNew<vtkDoubleArray> sampleDistance;
-  sampleDistance->SetName("SampleDistance");
-  sampleDistance->SetNumberOfTuples(pointCount);
+  vtkDoubleArray* sampleDistance = pointArray("SampleDistance");
+  vtkDoubleArray* interfaceWidth = metalCorrected ? pointArray("InterfaceWidth") : nullptr;
+  vtkDoubleArray* confidence = metalCorrected ? pointArray("SampleConfidence") : nullptr;
+  std::vector<std::uint8_t> readingStatus(points.size(), 0);
   std::vector<char> outside(points.size(), 0);
   auto reduceProfiles =
     [&](vtkIdType first, vtkIdType last, const double* values, const std::uint8_t* status)
@@ -377,16 +408,10 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
       last,
       [&](vtkIdType begin, vtkIdType end)
       {
+        constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
         for (vtkIdType v = begin; v < end; ++v)
         {
           const double* profile = values + (v - first) * samples;
-          const probe::ProfileResult reduced =
-            probe::reduceProfile(distances, profile, plan.mode, rule);
-          result->SetValue(
-            v, reduced.valid ? reduced.value : std::numeric_limits<double>::quiet_NaN());
-          mask->SetValue(v, reduced.valid ? 1 : 0);
-          sampleDistance->SetValue(
-            v, reduced.valid ? reduced.distance : std::numeric_limits<double>::quiet_NaN());
           for (std::int64_t s = 0; s < samples; ++s)
           {
             if (status[(v - first) * samples + s] == probe::OutsideVolume)
@@ -394,6 +419,29 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
               outside[v] = 1;
             }
           }
+          if (metalCorrected)
+          {
+            ibc::contact::ContactRule vertexRule = contactRule;
+            if (interpolation == probe::Interpolation::Linear)
+            {
+              vertexRule.voxelSize = probe::voxelSizeAlong(block, normals[v]);
+            }
+            const ibc::contact::ContactReading reading = ibc::contact::readContact(
+              metal, sliceComponents[v], distances, profile, vertexRule);
+            result->SetValue(v, reading.value);
+            sampleDistance->SetValue(v, reading.distance);
+            interfaceWidth->SetValue(v, reading.interfaceWidth);
+            confidence->SetValue(v, reading.confidence);
+            mask->SetValue(v, std::isfinite(reading.value) ? 1 : 0);
+            readingStatus[v] = static_cast<std::uint8_t>(reading.status);
+            outside[v] = reading.status == ibc::contact::ReadingStatus::OutsideVolume ? 1 : 0;
+            continue;
+          }
+          const probe::ProfileResult reduced =
+            probe::reduceProfile(distances, profile, plan.mode, rule);
+          result->SetValue(v, reduced.valid ? reduced.value : NaN);
+          mask->SetValue(v, reduced.valid ? 1 : 0);
+          sampleDistance->SetValue(v, reduced.valid ? reduced.distance : NaN);
         }
       });
   };
@@ -408,126 +456,18 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
     for (vtkIdType first = 0; first < pointCount; first += chunk)
     {
       const vtkIdType last = std::min(pointCount, first + chunk);
-      probe::sampleProfiles(block,
-        baseIndices.data() + first,
-        indexSteps.data() + first,
-        last - first,
-        distances,
-        interpolation,
-        values.data(),
-        status.data());
+      probe::sampleProfiles(block, baseIndices.data() + first, indexSteps.data() + first,
+        last - first, distances, interpolation, values.data(), status.data());
       reduceProfiles(first, last, values.data(), status.data());
-      this->UpdateProgress(0.2 + 0.7 * static_cast<double>(last) / pointCount);
+      this->UpdateProgress(0.3 + 0.6 * static_cast<double>(last) / pointCount);
     }
   }
   else
   {
     std::vector<double> values(points.size() * samples);
     std::vector<std::uint8_t> status(values.size());
-    probe::sampleProfiles(block,
-      baseIndices.data(),
-      indexSteps.data(),
-      pointCount,
-      distances,
-      interpolation,
-      values.data(),
-      status.data());
-    // --- Ask the ranks that hold the other samples.
-    if (comm.distributed())
-    {
-      const int size = comm.size();
-      const int rank = comm.rank();
-      std::vector<vtkIdType> lengths;
-      std::vector<double> myExtent(block.extent, block.extent + 6);
-      if (volume->GetNumberOfPoints() == 0)
-      {
-        myExtent = { 0, -1, 0, -1, 0, -1 };
-      }
-      const std::vector<double> extents = comm.gather(myExtent, lengths);
-      std::vector<std::vector<double>> requests(size);
-      std::vector<std::vector<std::int64_t>> slots(size);
-      for (std::size_t slot = 0; slot < values.size(); ++slot)
-      {
-        if (status[slot] != probe::InOtherBlock)
-        {
-          continue;
-        }
-        const std::size_t vertex = slot / samples;
-        const double t = distances[slot % samples];
-        const Vec3 index = baseIndices[vertex] + t * indexSteps[vertex];
-        probe::VolumeBlock candidate = block;
-        for (int owner = 0; owner < size; ++owner)
-        {
-          for (int i = 0; i < 6; ++i)
-          {
-            candidate.extent[i] = static_cast<int>(extents[6 * owner + i]);
-          }
-          if (owner != rank && candidate.containsStencil(index, interpolation))
-          {
-            requests[owner].insert(requests[owner].end(), { index.x, index.y, index.z });
-            slots[owner].push_back(static_cast<std::int64_t>(slot));
-            break;
-          }
-        }
-      }
-      // How many samples every rank asks of every other.
-      std::vector<double> myCounts(size);
-      for (int r = 0; r < size; ++r)
-      {
-        myCounts[r] = static_cast<double>(slots[r].size());
-      }
-      const std::vector<double> counts = comm.gather(myCounts, lengths);
-      // Exchanges one pair at a time, in the same order on every rank: no deadlock.
-      vtkMultiProcessController* controller = comm.controller();
-      constexpr int requestTag = 98610;
-      constexpr int replyTag = 98611;
-      for (int from = 0; from < size; ++from)
-      {
-        for (int to = 0; to < size; ++to)
-        {
-          const auto count =
-            static_cast<vtkIdType>(counts[static_cast<std::size_t>(from) * size + to]);
-          if (from == to || count == 0 || (rank != from && rank != to))
-          {
-            continue;
-          }
-          if (rank == from)
-          {
-            controller->Send(requests[to].data(), 3 * count, to, requestTag);
-            std::vector<double> answers(static_cast<std::size_t>(count));
-            controller->Receive(answers.data(), count, to, replyTag);
-            for (vtkIdType i = 0; i < count; ++i)
-            {
-              const std::int64_t slot = slots[to][i];
-              values[slot] = answers[i];
-              status[slot] = std::isnan(answers[i]) ? probe::OutsideVolume : probe::Sampled;
-            }
-          }
-          else
-          {
-            std::vector<double> asked(static_cast<std::size_t>(3 * count));
-            controller->Receive(asked.data(), 3 * count, from, requestTag);
-            std::vector<Vec3> positions(static_cast<std::size_t>(count));
-            for (vtkIdType i = 0; i < count; ++i)
-            {
-              positions[i] = { asked[3 * i], asked[3 * i + 1], asked[3 * i + 2] };
-            }
-            const std::vector<Vec3> noSteps(positions.size());
-            std::vector<double> answers(positions.size());
-            std::vector<std::uint8_t> answerStatus(positions.size());
-            probe::sampleProfiles(block,
-              positions.data(),
-              noSteps.data(),
-              count,
-              { 0.0 },
-              interpolation,
-              answers.data(),
-              answerStatus.data());
-            controller->Send(answers.data(), count, from, replyTag);
-          }
-        }
-      }
-    }
+    probe::sampleProfilesAcrossRanks(block, hasVoxels, baseIndices.data(), indexSteps.data(),
+      pointCount, distances, interpolation, comm, values.data(), status.data());
     reduceProfiles(0, pointCount, values.data(), status.data());
     if (this->StoreProfile)
     {
@@ -539,10 +479,12 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
       output->GetPointData()->AddArray(profileArray);
     }
   }
+  if (metalCorrected)
+  {
+    this->ReportMetalModel(output, metal, readingStatus, points, triangles, comm);
+  }
   this->UpdateProgress(0.9);
-  output->GetPointData()->AddArray(result);
   output->GetPointData()->AddArray(mask);
-  output->GetPointData()->AddArray(sampleDistance);
   vtkNew<vtkFloatArray> normalArray;
   normalArray->SetName("Normals");
   normalArray->SetNumberOfComponents(3);
@@ -644,6 +586,58 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
   }
   this->UpdateProgress(1.0);
   return 1;
+}
+
+void vtkNormalOffsetProbe::ReportMetalModel(vtkPolyData* output,
+  const ibc::contact::MetalModel& metal,
+  const std::vector<std::uint8_t>& readingStatus,
+  const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles,
+  const ibc::Collective& comm)
+{
+  vtkFieldData* field = output->GetFieldData();
+  field->AddArray(ibc::fieldScalar("MetalModelValid", metal.valid ? 1.0 : 0.0));
+  field->AddArray(ibc::fieldScalar("MetalHU", metal.metalHU));
+  field->AddArray(ibc::fieldScalar("MetalEdgeSigmaInPlane", metal.sigmaInPlane));
+  field->AddArray(ibc::fieldScalar("MetalEdgeSigmaThroughPlane", metal.sigmaThroughPlane));
+  field->AddArray(
+    ibc::fieldScalar("MetalClipHU", std::isfinite(metal.clipHU) ? metal.clipHU : -1.0));
+  field->AddArray(ibc::fieldScalar("MetalFitResidualHU", metal.residualHU));
+  field->AddArray(ibc::fieldScalar("MetalFitProfiles", static_cast<double>(metal.profilesUsed)));
+
+  // How each point was read, counting a point on the cut between surface pieces once.
+  const std::vector<char> owned = ibc::ownedPoints(points,
+    probe::openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles), comm);
+  std::int64_t counts[4] = { 0, 0, 0, 0 };
+  for (std::size_t i = 0; i < readingStatus.size(); ++i)
+  {
+    counts[std::min<int>(readingStatus[i], 3)] += owned[i] ? 1 : 0;
+  }
+  comm.sum(counts, 4);
+  const char* names[4] = { "PointsReadAtContact", "PointsReadFartherOut",
+    "PointsMetalEverywhere", "PointsOutsideVolume" };
+  for (int i = 0; i < 4; ++i)
+  {
+    field->AddArray(ibc::fieldScalar(names[i], static_cast<double>(counts[i])));
+  }
+  if (comm.rank() == 0 && (counts[1] > 0 || counts[2] > 0))
+  {
+    const std::int64_t total = counts[0] + counts[1] + counts[2] + counts[3];
+    std::ostringstream message;
+    message << "Metal model: " << metal.metalHU << " HU, edge spread " << metal.sigmaInPlane
+            << " mm in-plane and " << metal.sigmaThroughPlane << " mm through-plane. Of "
+            << total << " points, " << counts[1]
+            << " were read farther out than Contact Distance, where the metal's remaining "
+               "blooming is known well enough (SampleConfidence below 1)";
+    if (counts[2] > 0)
+    {
+      message << ", and at " << counts[2]
+              << " the metal dominates the whole profile (SampleConfidence 0; lengthen Profile "
+                 "End)";
+    }
+    message << ".";
+    vtkWarningMacro(<< message.str());
+  }
 }
 
 void vtkNormalOffsetProbe::PrintSelf(ostream& os, vtkIndent indent)

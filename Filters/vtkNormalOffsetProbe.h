@@ -31,7 +31,13 @@
 #define vtkNormalOffsetProbe_h
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "ibcCollective.h"                   // for Collective
+#include "ibcContactModel.h"                 // for MetalModel
 #include "vtkPolyDataAlgorithm.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
 
 class vtkMultiProcessController;
 
@@ -48,7 +54,8 @@ public:
     PROFILE_MAXIMUM = 1,
     PROFILE_MEAN = 2,
     PROFILE_MEDIAN = 3,
-    AUTOMATIC = 4
+    AUTOMATIC = 4,
+    METAL_CORRECTED = 5
   };
   enum InterpolationType
   {
@@ -61,7 +68,7 @@ public:
   void SetSourceConnection(vtkAlgorithmOutput* source);
 
   ///@{
-  vtkSetClampMacro(Mode, int, SINGLE_OFFSET, AUTOMATIC);
+  vtkSetClampMacro(Mode, int, SINGLE_OFFSET, METAL_CORRECTED);
   vtkGetMacro(Mode, int);
   vtkSetMacro(Offset, double);
   vtkGetMacro(Offset, double);
@@ -97,6 +104,15 @@ public:
   ///@}
 
   ///@{
+  /// Metal-corrected mode: the tissue at ContactDistance (mm) outside the surface is reported;
+  /// corrected values above BoneThreshold (HU) are bone, for InterfaceWidth.
+  vtkSetClampMacro(ContactDistance, double, 0.0, 20.0);
+  vtkGetMacro(ContactDistance, double);
+  vtkSetMacro(BoneThreshold, double);
+  vtkGetMacro(BoneThreshold, double);
+  ///@}
+
+  ///@{
   /// The controller for distributed runs; defaults to the global one.
   void SetController(vtkMultiProcessController* controller);
   vtkGetObjectMacro(Controller, vtkMultiProcessController);
@@ -111,7 +127,15 @@ protected:
   int RequestUpdateExtent(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
 
-  int Mode = AUTOMATIC;
+  /// Writes the fitted metal model and the reading counts to the output's field data.
+  void ReportMetalModel(vtkPolyData* output,
+    const ibc::contact::MetalModel& metal,
+    const std::vector<std::uint8_t>& readingStatus,
+    const std::vector<ibc::Vec3>& points,
+    const std::vector<std::array<std::int64_t, 3>>& triangles,
+    const ibc::Collective& comm);
+
+  int Mode = METAL_CORRECTED;
   double Offset = 1.0;
   double ProfileStart = 0.0;
   double ProfileEnd = 6.0;
@@ -123,6 +147,8 @@ protected:
   double SlopeThreshold = 50.0;
   double BandWidth = 1.0;
   double Margin = 0.25;
+  double ContactDistance = 1.25;
+  double BoneThreshold = 150.0;
   vtkMultiProcessController* Controller = nullptr;
 
 private:

@@ -67,7 +67,9 @@ ibc::phantom::Parameters parametersOf(const vtkTHAPhantom* self)
   p.varusValgusDegrees = phantom->GetVarusValgusTilt();
   p.pattern = static_cast<ibc::phantom::ContactPattern>(phantom->GetContactPattern());
   p.contactLayerThickness = phantom->GetContactLayerThickness();
+  p.membraneThickness = phantom->GetMembraneThickness();
   p.truthDistance = phantom->GetTruthDistance();
+  p.truthDepthTolerance = phantom->GetTruthDepthTolerance();
   p.resectionLevel = phantom->GetResectionLevel();
   p.tipZoneLength = phantom->GetTipZoneLength();
   p.corticalHU = phantom->GetCorticalHU();
@@ -82,6 +84,7 @@ ibc::phantom::Parameters parametersOf(const vtkTHAPhantom* self)
   p.blurSigma = phantom->GetBlurSigma();
   p.bloomingWidth = phantom->GetBloomingWidth();
   p.beamHardeningHU = phantom->GetBeamHardening();
+  p.streakHU = phantom->GetStreakDepth();
   p.noiseSigma = phantom->GetNoiseSigma();
   p.clip = phantom->GetClip();
   p.clipMaximumHU = phantom->GetClipMaximum();
@@ -221,6 +224,8 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
   robust->SetName("TrueTissueClassIsRobust");
   vtkNew<vtkUnsignedCharArray> zone;
   zone->SetName("TrueGruenZone");
+  vtkNew<vtkFloatArray> interfaceWidth;
+  interfaceWidth->SetName("TrueInterfaceWidth");
   vtkNew<vtkIdTypeArray> originalIds;
   originalIds->SetName("PhantomPointId");
   for (std::size_t i = 0; i < surface.points.size(); ++i)
@@ -236,6 +241,7 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
     tissueClass->InsertNextValue(surface.trueTissueClass[i]);
     robust->InsertNextValue(surface.trueTissueClassIsRobust[i]);
     zone->InsertNextValue(surface.trueGruenZone[i]);
+    interfaceWidth->InsertNextValue(surface.trueInterfaceWidth[i]);
     originalIds->InsertNextValue(static_cast<vtkIdType>(i));
   }
   vtkNew<vtkCellArray> polys;
@@ -253,6 +259,7 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
   output->GetPointData()->AddArray(tissueClass);
   output->GetPointData()->AddArray(robust);
   output->GetPointData()->AddArray(zone);
+  output->GetPointData()->AddArray(interfaceWidth);
   output->GetPointData()->AddArray(originalIds);
 
   vtkFieldData* frame = output->GetFieldData();

@@ -51,8 +51,14 @@ public:
   vtkGetMacro(ContactPattern, int);
   vtkSetClampMacro(ContactLayerThickness, double, 0.0, 20.0);
   vtkGetMacro(ContactLayerThickness, double);
+  /// Fibrous membrane thickness (mm) where the pattern puts one; negative: the contact layer's.
+  vtkSetClampMacro(MembraneThickness, double, -1.0, 20.0);
+  vtkGetMacro(MembraneThickness, double);
   vtkSetClampMacro(TruthDistance, double, 0.0, 20.0);
   vtkGetMacro(TruthDistance, double);
+  /// TrueTissueClassIsRobust: the class holds within this depth (mm) of TruthDistance.
+  vtkSetClampMacro(TruthDepthTolerance, double, 0.0, 20.0);
+  vtkGetMacro(TruthDepthTolerance, double);
   vtkSetClampMacro(ResectionLevel, double, 40.0, 160.0);
   vtkGetMacro(ResectionLevel, double);
   vtkSetClampMacro(TipZoneLength, double, 0.0, 40.0);
@@ -91,6 +97,9 @@ public:
   vtkGetMacro(BloomingWidth, double);
   vtkSetClampMacro(BeamHardening, double, 0.0, 2000.0);
   vtkGetMacro(BeamHardening, double);
+  /// Depth (HU) of the medial-lateral streaks; negative: 0.6 x BeamHardening.
+  vtkSetClampMacro(StreakDepth, double, -1.0, 2000.0);
+  vtkGetMacro(StreakDepth, double);
   vtkSetClampMacro(NoiseSigma, double, 0.0, 1000.0);
   vtkGetMacro(NoiseSigma, double);
   vtkSetMacro(Clip, bool);
@@ -132,7 +141,9 @@ protected:
   double VarusValgusTilt = 0.0;
   int ContactPattern = MIXED;
   double ContactLayerThickness = 5.0;
+  double MembraneThickness = -1.0;
   double TruthDistance = 2.5;
+  double TruthDepthTolerance = 1.0;
   double ResectionLevel = 130.0;
   double TipZoneLength = 10.0;
   double CorticalHU = 1400.0;
@@ -146,6 +157,7 @@ protected:
   double BlurSigma = 0.4;
   double BloomingWidth = 1.0;
   double BeamHardening = 100.0;
+  double StreakDepth = -1.0;
   double NoiseSigma = 20.0;
   bool Clip = true;
   double ClipMaximum = 3071.0;

@@ -20,7 +20,8 @@ checks = ibctest.Checker("ClientServer")
 ranks = servermanager.ActiveConnection.GetNumberOfDataPartitions()
 checks.check(ranks == 2, "server runs on %d ranks" % ranks)
 
-phantom = THAPhantom(Spacing=[1.0, 1.0, 1.5], NoiseSigma=0, DistributeSurface=1)
+phantom = THAPhantom(Spacing=[1.0, 1.0, 1.5], NoiseSigma=0, DistributeSurface=1, TruthDistance=1.25,
+                     TruthDepthTolerance=0.25)
 phantom.UpdatePipeline()
 info = phantom.GetDataInformation(0)
 extent = info.GetExtent()
@@ -39,7 +40,7 @@ checks.check(surface.GetNumberOfCells() > 1000, "stem surface fetched: %d triang
 checks.check(set(np.unique(zones)) == set(range(15)), "all Gruen zones in the fetched surface")
 checks.check(set(np.unique(truth)) == {1, 2, 3}, "all truth classes in the fetched surface")
 
-# The probe on the server: automatic mode against the phantom's truth.
+# The probe on the server: the default (metal-corrected) mode against the truth 1.0-1.5 mm out.
 probe = NormalOffsetProbe(Input=OutputPort(phantom, 1), Source=OutputPort(phantom, 0))
 sampled = servermanager.Fetch(probe)
 hu = ibctest.array(sampled, "HU")

@@ -1,5 +1,5 @@
 """Stage of RunMPIProbe.py, run by pvpython (serial) or mpirun ... pvbatch: THA Phantom (volume
-split by extents) -> Normal Offset Probe in three settings, each output saved as .pvtp."""
+split by extents) -> Normal Offset Probe in five settings, each output saved as .pvtp."""
 import argparse
 import os
 
@@ -16,6 +16,7 @@ args = parser.parse_args()
 ibctest.load_plugin(globals())
 phantom = THAPhantom(BloomingWidth=2.0, DistributeSurface=args.distribute)
 settings = {
+    "metal": dict(),  # the default: Metal Corrected (its fit is global: gathered profiles)
     "automatic": dict(Mode="Automatic"),
     "offset": dict(Mode="Single Offset", Offset=3.0),
     "cubic": dict(Mode="Single Offset", Offset=2.5, Interpolation="Cubic"),

@@ -78,6 +78,9 @@ for label in ("automatic", "offset", "cubic", "median"):
             finite = np.isfinite(a)
             if finite.any():
                 worst = max(worst, float(np.max(np.abs(a[finite] - b[finite]) / np.maximum(np.abs(a[finite]), 1.0))))
+            for name in ("InterfaceWidth", "SampleConfidence"):
+                if name in arrays:
+                    same &= np.allclose(serial[1][name][position], arrays[name], rtol=1e-9, atol=1e-9, equal_nan=True)
             if "HUProfile" in arrays:
                 same &= np.allclose(serial[1]["HUProfile"][position], arrays["HUProfile"], rtol=1e-6, equal_nan=True)
             seen += len(part_ids)

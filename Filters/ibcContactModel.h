@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Reading the tissue that touches an implant through the metal's blooming: a physical model of
+// the metal's contribution to the CT near a known implant surface, fitted to the data and
+// subtracted, and the reading of the corrected profile along each vertex's outward normal.
+//
+// The model. Along the outward normal of a point of the implant surface, at distance d (mm,
+// negative inside the metal), the CT reads
+//     I(d) = (1 - w(d)) T(d) + w(d) M,   w(d) = Phi(-d / sigma(n)),
+// clipped at the scanner's maximum: T is the tissue blurred by the scanner's point spread, M
+// the metal's true value (often above the 3071 HU clip) and w the implant's indicator blurred by
+// the metal's edge spread (point spread, voxel size and blooming together). The edge spread
+// depends on the normal's direction in the voxel grid: sigma(n)^2 = sigmaInPlane^2 (1 - c^2) +
+// sigmaThroughPlane^2 c^2, c the normal's component along the slice axis, so 2 mm slices
+// are allowed for. The fit needs no tissue model beyond "locally constant": M and the spreads
+// are the same for the whole stem, the tissue level is one unknown per profile, and a robust
+// loss lets the profiles whose tissue changes close to the metal count little.
+//
+// The reading. Subtracting the metal term and dividing by (1 - w) gives the corrected tissue
+// profile T(d) wherever the model's own uncertainty there (from the fit's precision) is small.
+// From the first such distance outward the first bone (a value above a bone threshold) is
+// searched; the interface width is where the corrected profile crosses half-way between the
+// layer in front of the bone and the bone (a blurred step's half-way point is the step for a
+// symmetric point spread). The value reported is the tissue at the contact distance (1.25 mm
+// by default, "the tissue 1.0-1.5 mm outside the implant"): the layer's own level when the
+// non-bone layer reaches beyond it, the bone's level otherwise.
+#ifndef ibcContactModel_h
+#define ibcContactModel_h
+
+#include "ImplantBoneContactFiltersModule.h" // for export macro
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace ibc
+{
+namespace contact
+{
+
+/// The metal's contribution near the implant surface.
+struct IMPLANTBONECONTACTFILTERS_EXPORT MetalModel
+{
+  bool valid = false;
+  double metalHU = 0.0;           ///< the metal's true value (may lie above the clip)
+  double sigmaInPlane = 1.0;      ///< edge spread (mm) for normals in the slice plane
+  double sigmaThroughPlane = 1.0; ///< edge spread (mm) for normals along the slice axis
+  bool throughPlaneFitted = false; ///< false: from the in-plane spread and the voxel size
+  double clipHU = std::numeric_limits<double>::infinity(); ///< the scanner's maximum, if any
+  double residualHU = 0.0;        ///< robust spread of the fit's residual (HU)
+  double relativeSigmaError = 0.0; ///< precision of the fitted spreads (relative)
+  double relativeMetalError = 0.0; ///< precision of the fitted metal value (relative)
+  std::int64_t profilesUsed = 0;
+
+  /// Edge spread (mm) for a normal whose component along the slice axis is sliceComponent.
+  double edgeSigma(double sliceComponent) const;
+  /// Share w of the metal at distance d (mm) outside the surface.
+  double metalShare(double distance, double sliceComponent) const;
+};
+
+/// Profiles the fit reads, all at the same distances (mm along the outward normal).
+struct IMPLANTBONECONTACTFILTERS_EXPORT FitProfiles
+{
+  std::vector<double> distances;
+  std::vector<double> values;          ///< count() x distances.size(), NaN where unknown
+  std::vector<double> sliceComponents; ///< per profile, |normal . slice axis| in [0, 1]
+  std::size_t count() const { return this->sliceComponents.size(); }
+};
+
+struct IMPLANTBONECONTACTFILTERS_EXPORT FitOptions
+{
+  double inPlaneSpacing = 1.0; ///< mm, for the through-plane spread when it cannot be fitted
+  double sliceSpacing = 1.0;   ///< mm
+  double fitStart = -3.0;      ///< mm: the part of each profile the fit reads
+  double fitEnd = 3.0;
+  double clipMargin = 300.0;   ///< HU below the clip that interpolation may still have mixed
+  double robustScale = 150.0;  ///< HU: residuals beyond this count less and less
+  double minimumSigma = 0.1;
+  double maximumSigma = 5.0;
+  double maximumMetalHU = 50000.0;
+  std::int64_t minimumThroughPlaneProfiles = 30;
+};
+
+/// The clip level of the profiles: their maximum, when at least 2 % of the samples inside the
+/// metal sit at it (a scanner's clip makes such a spike), else infinity.
+IMPLANTBONECONTACTFILTERS_EXPORT double detectClip(const FitProfiles& profiles);
+
+/// Fits the metal model to the profiles (robust least squares over a coarse-to-fine grid of the
+/// metal value and the edge spreads, each profile with its own tissue level). Invalid when there
+/// is no metal in the profiles (nothing clearly above any tissue next to the surface).
+IMPLANTBONECONTACTFILTERS_EXPORT MetalModel fitMetalModel(const FitProfiles& profiles,
+  const FitOptions& options);
+
+/// How a vertex's profile is read once the metal is known.
+struct IMPLANTBONECONTACTFILTERS_EXPORT ContactRule
+{
+  double contactDistance = 1.25;       ///< mm: the tissue here is "in contact"
+  double bandHalfWidth = 0.25;         ///< mm each side of the contact distance
+  double boneThresholdHU = 150.0;      ///< corrected values above this are bone
+  double maximumUncertaintyHU = 80.0;  ///< the metal term is trusted where it is this precise
+  double tissueSigma = 0.5;            ///< mm: spread of tissue edges (scanner point spread)
+  double maximumInterfaceSearch = 6.0; ///< mm; no bone within it: width is this (a lower bound)
+  /// mm between the voxels along the normal: linear interpolation bends the metal's curved tail
+  /// (up to h^2 / 8 times its curvature), an uncertainty of its own; 0 for none.
+  double voxelSize = 0.0;
+};
+
+enum class ReadingStatus : std::uint8_t
+{
+  Read = 0,            ///< the contact band was read where the model is trusted
+  ReadFartherOut = 1,  ///< the metal term is uncertain at the contact band: read farther out
+  MetalEverywhere = 2, ///< no sample of the profile is free of the metal: value from its end
+  OutsideVolume = 3    ///< the profile leaves the volume: NaN
+};
+
+struct IMPLANTBONECONTACTFILTERS_EXPORT ContactReading
+{
+  double value = std::numeric_limits<double>::quiet_NaN(); ///< tissue HU in contact
+  double distance = std::numeric_limits<double>::quiet_NaN(); ///< mm out where it was read
+  double interfaceWidth = std::numeric_limits<double>::quiet_NaN(); ///< mm of non-bone layer
+  bool interfaceIsLowerBound = false; ///< no bone found within maximumInterfaceSearch
+  double trustedFrom = std::numeric_limits<double>::quiet_NaN(); ///< mm: first trusted sample
+  double confidence = 0.0;            ///< 0-1
+  ReadingStatus status = ReadingStatus::OutsideVolume;
+};
+
+/// Reads one vertex's profile (values at increasing distances, NaN outside the volume).
+/// `corrected` (distances.size() entries) receives the metal-corrected profile, NaN where the
+/// metal term is not trusted; it may be null.
+IMPLANTBONECONTACTFILTERS_EXPORT ContactReading readContact(const MetalModel& model,
+  double sliceComponent,
+  const std::vector<double>& distances,
+  const double* values,
+  const ContactRule& rule,
+  double* corrected = nullptr);
+
+/// Whether a point takes part in the fit: a hash of its exact coordinates below rate, so every
+/// rank, whatever piece of the surface it holds, picks the same points.
+IMPLANTBONECONTACTFILTERS_EXPORT bool selectedForFit(const double point[3], double rate);
+
+} // namespace contact
+} // namespace ibc
+
+#endif
