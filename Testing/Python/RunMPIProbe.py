@@ -50,7 +50,7 @@ def read_all(meta):
     return parts
 
 
-for label in ("automatic", "offset", "cubic", "median"):
+for label in ("metal", "automatic", "offset", "cubic", "median"):
     serial = read_all(os.path.join(out, "serial-%s.pvtp" % label))[0]
     whole = serial[2]
     order = np.argsort(serial[0])
