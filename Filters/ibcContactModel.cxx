@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ibcContactModel.h"
 
+#include "ibcLinearAlgebra.h"
+
 #include <vtkSMPTools.h>
 
 #include <algorithm>
@@ -60,22 +62,6 @@ double robustLoss(double residual, double scale)
 {
   const double q = (residual / scale) * (residual / scale);
   return q / (1.0 + q);
-}
-
-double medianOf(std::vector<double>& values)
-{
-  if (values.empty())
-  {
-    return std::numeric_limits<double>::quiet_NaN();
-  }
-  const std::size_t middle = values.size() / 2;
-  std::nth_element(values.begin(), values.begin() + middle, values.end());
-  double median = values[middle];
-  if (values.size() % 2 == 0)
-  {
-    median = 0.5 * (median + *std::max_element(values.begin(), values.begin() + middle));
-  }
-  return median;
 }
 
 /// The samples of one profile the fit may use: inside the fit window, known, below the clip.
@@ -220,7 +206,7 @@ std::vector<double> runningMedian(const double* values, std::size_t first, std::
         window.push_back(values[j]);
       }
     }
-    result[i] = medianOf(window);
+    result[i] = medianInPlace(window);
   }
   return result;
 }
@@ -237,7 +223,7 @@ double bandMedian(const std::vector<double>& distances, const double* values, do
       band.push_back(values[i]);
     }
   }
-  return medianOf(band);
+  return medianInPlace(band);
 }
 } // namespace
 
@@ -334,7 +320,7 @@ MetalModel fitMetalModel(const FitProfiles& profiles, const FitOptions& options)
   model.sigmaInPlane = std::exp(best[1]);
   std::vector<double> residuals;
   const double bestLoss = inPlaneLoss(best[0], best[1], &residuals);
-  model.residualHU = 1.4826 * medianOf(residuals);
+  model.residualHU = 1.4826 * medianInPlace(residuals);
   if (!std::isfinite(model.residualHU))
   {
     model.residualHU = scale;
@@ -403,7 +389,7 @@ MetalModel fitMetalModel(const FitProfiles& profiles, const FitOptions& options)
       }
     }
   }
-  const double insideMedian = medianOf(inside);
+  const double insideMedian = medianInPlace(inside);
   model.valid = model.metalHU > MinimumMetalHU && insideMedian > 0.5 * MinimumMetalHU;
   return model;
 }
@@ -571,7 +557,7 @@ ContactReading readContact(const MetalModel& model,
         levels.push_back((tissue[i] - peak * boneShare) / (1.0 - boneShare));
       }
     }
-    layerLevel = levels.empty() ? front : medianOf(levels);
+    layerLevel = levels.empty() ? front : medianInPlace(levels);
   }
 
   // --- The tissue at the contact distance.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ibcImplantExtract.h"
+#include "ibcLinearAlgebra.h"
 
 #include <algorithm>
 #include <cmath>
@@ -41,21 +42,6 @@ double downwardCrossing(const std::vector<double>& distances,
   return best;
 }
 
-double median(std::vector<double> values)
-{
-  if (values.empty())
-  {
-    return NaN;
-  }
-  const std::size_t middle = values.size() / 2;
-  std::nth_element(values.begin(), values.begin() + middle, values.end());
-  double result = values[middle];
-  if (values.size() % 2 == 0)
-  {
-    result = 0.5 * (result + *std::max_element(values.begin(), values.begin() + middle));
-  }
-  return result;
-}
 } // namespace
 
 void HighTail::add(double value)
@@ -321,7 +307,7 @@ EdgeFit locateEdge(const std::vector<double>& distances,
         outside.push_back(values[s]);
       }
     }
-    return median(outside);
+    return medianInPlace(outside);
   };
   double tissue = tissueBeyond(crossing + model.outsideStart);
   if (std::isnan(tissue) || !(plateau > tissue) || tissue >= model.threshold)

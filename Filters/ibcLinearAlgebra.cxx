@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace ibc
 {
@@ -244,4 +245,20 @@ Rotation orthonormalized(const Rotation& r)
   const Vec3 z = cross(x, y);
   return { x.x, x.y, x.z, y.x, y.y, y.z, z.x, z.y, z.z };
 }
+double medianInPlace(std::vector<double>& values)
+{
+  if (values.empty())
+  {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const auto middle = static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), values.begin() + middle, values.end());
+  const double upper = values[static_cast<std::size_t>(middle)];
+  if (values.size() % 2 == 1)
+  {
+    return upper;
+  }
+  return 0.5 * (upper + *std::max_element(values.begin(), values.begin() + middle));
+}
+
 } // namespace ibc

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Small dense linear algebra shared by the algorithms: symmetric 3x3 eigen-decomposition,
-// exact surface moments over triangles, small linear systems, rotations.
+// exact surface moments over triangles, small linear systems, rotations, medians.
 #ifndef ibcLinearAlgebra_h
 #define ibcLinearAlgebra_h
 
@@ -59,6 +59,10 @@ IMPLANTBONECONTACTFILTERS_EXPORT Rotation rotationFromAxisAngle(Vec3 axisAngle);
 IMPLANTBONECONTACTFILTERS_EXPORT double rotationAngleDegrees(const Rotation& rotation);
 /// The nearest rotation to a matrix that has drifted (Gram-Schmidt on the rows).
 IMPLANTBONECONTACTFILTERS_EXPORT Rotation orthonormalized(const Rotation& rotation);
+
+/// Median of the values (the mean of the two middle ones for an even count; NaN for none).
+/// Reorders them.
+IMPLANTBONECONTACTFILTERS_EXPORT double medianInPlace(std::vector<double>& values);
 } // namespace ibc
 
 #endif

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ibcNormalProbe.h"
 
+#include "ibcLinearAlgebra.h"
+
 #include <vtkMultiProcessController.h>
 #include <vtkSMPTools.h>
 #include <vtkSetGet.h> // vtkTemplateMacro
@@ -375,20 +377,6 @@ void sampleProfilesTyped(const T* data,
     });
 }
 
-double medianOf(std::vector<double>& values)
-{
-  const std::size_t middle = values.size() / 2;
-  std::nth_element(
-    values.begin(), values.begin() + static_cast<std::ptrdiff_t>(middle), values.end());
-  const double upper = values[middle];
-  if (values.size() % 2 == 1)
-  {
-    return upper;
-  }
-  const double lower =
-    *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(middle));
-  return 0.5 * (lower + upper);
-}
 } // namespace
 
 int stencilReach(Interpolation interpolation)
@@ -852,7 +840,7 @@ ProfileResult reduceProfile(const std::vector<double>& distances,
     {
       return result; // the band runs past the profile's end
     }
-    result.value = medianOf(band);
+    result.value = medianInPlace(band);
     result.distance = 0.5 * (bandStart + bandEnd);
     result.valid = true;
     return result;
@@ -895,7 +883,7 @@ ProfileResult reduceProfile(const std::vector<double>& distances,
     default:
     {
       std::vector<double> copy(values, values + count);
-      result.value = medianOf(copy);
+      result.value = medianInPlace(copy);
       result.distance = 0.5 * (distances.front() + distances.back());
       break;
     }
@@ -1081,6 +1069,28 @@ std::vector<std::int64_t> mergeDuplicatesOnOpenEdges(const std::vector<Vec3>& po
 }
 
 } // namespace
+
+bool pointInwardOnBalance(const std::vector<Vec3>& points,
+  const std::vector<Vec3>& normals,
+  const Collective& comm)
+{
+  double centroid[4] = { 0, 0, 0, static_cast<double>(points.size()) };
+  for (const Vec3& p : points)
+  {
+    centroid[0] += p.x;
+    centroid[1] += p.y;
+    centroid[2] += p.z;
+  }
+  comm.sum(centroid, 4);
+  const Vec3 center{ centroid[0] / centroid[3], centroid[1] / centroid[3], centroid[2] / centroid[3] };
+  double outwardness = 0.0;
+  for (std::size_t i = 0; i < points.size(); ++i)
+  {
+    outwardness += dot(normals[i], normalized(points[i] - center));
+  }
+  comm.sum(&outwardness, 1);
+  return outwardness < 0.0;
+}
 
 std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
   const std::vector<Triangle>& inputTriangles,

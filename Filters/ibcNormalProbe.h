@@ -201,6 +201,12 @@ IMPLANTBONECONTACTFILTERS_EXPORT double signedVolume(const std::vector<Vec3>& po
   const std::vector<std::array<std::int64_t, 3>>& triangles,
   Vec3 reference);
 
+/// Whether given normals point inward on balance (their sum of cosines with the directions
+/// from the surface's centroid is negative), over all ranks.
+IMPLANTBONECONTACTFILTERS_EXPORT bool pointInwardOnBalance(const std::vector<Vec3>& points,
+  const std::vector<Vec3>& normals,
+  const Collective& comm);
+
 /// Outward, angle-weighted unit normals of a surface's points: duplicated points merged, triangle
 /// orientation made consistent, the whole oriented by its signed volume about its centroid
 /// (reduced over ranks), and the normals of points on the cuts between surface pieces summed

@@ -154,144 +154,46 @@ int vtkNormalOffsetProbe::RequestUpdateExtent(vtkInformation*,
   return 1;
 }
 
-int vtkNormalOffsetProbe::RequestData(vtkInformation*,
-  vtkInformationVector** inputVector,
-  vtkInformationVector* outputVector)
+namespace
 {
-  vtkPolyData* surface = vtkPolyData::GetData(inputVector[0], 0);
-  vtkImageData* volume = vtkImageData::GetData(inputVector[1], 0);
-  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
-  const ibc::Collective comm(this->Controller);
+vtkSmartPointer<vtkDoubleArray> pointArray(const char* name, vtkIdType count)
+{
+  auto array = vtkSmartPointer<vtkDoubleArray>::New();
+  array->SetName(name);
+  array->SetNumberOfTuples(count);
+  return array;
+}
 
-  if (!surface || !volume)
-  {
-    vtkErrorMacro("Normal Offset Probe needs a surface (Input) and a volume (Source).");
-    return 0;
-  }
-  output->ShallowCopy(surface);
 
-  // --- What to sample: the selected array, or the active scalars.
-  vtkDataArray* scalars = nullptr;
-  if (volume->GetNumberOfPoints() > 0)
+/// The sampled array's name, the same on every rank (ranks without voxels have no array).
+std::string agreedArrayName(vtkDataArray* scalars, const ibc::Collective& comm)
+{
+  std::string name = scalars && scalars->GetName() ? scalars->GetName() : "";
+  std::vector<double> encoded(name.begin(), name.end());
+  std::vector<vtkIdType> lengths;
+  const std::vector<double> names = comm.gather(encoded, lengths);
+  if (name.empty())
   {
-    scalars = this->GetInputArrayToProcess(0, inputVector);
-    if (!scalars)
+    std::size_t offset = 0;
+    for (const vtkIdType length : lengths)
     {
-      // Nothing (or a name the volume lacks) selected: take the volume's active scalars, as a
-      // user scripting the filter without choosing an array expects.
-      scalars = volume->GetPointData()->GetScalars();
-    }
-  }
-  int localState = 1;
-  if (volume->GetNumberOfPoints() > 0 && !scalars)
-  {
-    vtkErrorMacro("The volume has no point array to sample: select one in Scalars (e.g. HU).");
-    localState = 0;
-  }
-  // Every rank takes the same branch, so collectives stay matched.
-  if (comm.minimum(localState) == 0)
-  {
-    return 0;
-  }
-  std::string arrayName = scalars && scalars->GetName() ? scalars->GetName() : "";
-  {
-    // Ranks without voxels still name the output array like the others.
-    std::vector<double> encoded(arrayName.begin(), arrayName.end());
-    std::vector<vtkIdType> lengths;
-    const std::vector<double> names = comm.gather(encoded, lengths);
-    if (arrayName.empty())
-    {
-      std::size_t offset = 0;
-      for (const vtkIdType length : lengths)
+      if (length > 0)
       {
-        if (length > 0)
-        {
-          arrayName.assign(names.begin() + offset, names.begin() + offset + length);
-          break;
-        }
-        offset += static_cast<std::size_t>(length);
+        name.assign(names.begin() + offset, names.begin() + offset + length);
+        break;
       }
-    }
-    if (arrayName.empty())
-    {
-      arrayName = "SampledValue";
+      offset += static_cast<std::size_t>(length);
     }
   }
+  return name.empty() ? "SampledValue" : name;
+}
 
-  // --- The surface's triangles and points.
-  const vtkIdType pointCount = surface->GetNumberOfPoints();
-  std::vector<Vec3> points;
-  std::vector<Triangle> triangles;
-  ibc::surfaceToArrays(surface, points, triangles);
-  std::int64_t globalCounts[2] = { pointCount, static_cast<std::int64_t>(triangles.size()) };
-  comm.sum(globalCounts, 2);
-  if (globalCounts[0] == 0)
-  {
-    vtkWarningMacro("The surface is empty: nothing to sample.");
-    return 1;
-  }
-
-  // --- Outward normals.
-  std::vector<Vec3> normals;
-  vtkDataArray* givenNormals = surface->GetPointData()->GetNormals();
-  const int useGiven = comm.minimum(givenNormals && !this->RecomputeNormals ? 1 : 0);
-  if (useGiven)
-  {
-    normals.resize(points.size());
-    for (vtkIdType i = 0; i < pointCount; ++i)
-    {
-      double n[3];
-      givenNormals->GetTuple(i, n);
-      normals[i] = ibc::normalized({ n[0], n[1], n[2] });
-    }
-  }
-  else
-  {
-    if (globalCounts[1] == 0)
-    {
-      vtkErrorMacro("The surface has no polygons and no normals: nothing tells which way is "
-                    "outward. Give it triangles or a Normals array.");
-      return 0;
-    }
-    normals = probe::computeOutwardNormals(points, triangles, comm);
-  }
-  if (this->FlipNormals)
-  {
-    for (Vec3& n : normals)
-    {
-      n = -1.0 * n;
-    }
-  }
-  if (useGiven && !this->FlipNormals)
-  {
-    // Given normals that point inward on balance would sample inside the metal.
-    double centroid[4] = { 0, 0, 0, static_cast<double>(pointCount) };
-    for (const Vec3& p : points)
-    {
-      centroid[0] += p.x;
-      centroid[1] += p.y;
-      centroid[2] += p.z;
-    }
-    comm.sum(centroid, 4);
-    const Vec3 center{
-      centroid[0] / centroid[3], centroid[1] / centroid[3], centroid[2] / centroid[3]
-    };
-    double outwardness = 0.0;
-    for (std::size_t i = 0; i < points.size(); ++i)
-    {
-      outwardness += ibc::dot(normals[i], ibc::normalized(points[i] - center));
-    }
-    comm.sum(&outwardness, 1);
-    if (outwardness < 0.0 && comm.rank() == 0)
-    {
-      vtkWarningMacro("The surface's Normals point inward on balance, so the probe samples "
-                      "inside the implant. Turn on Recompute Normals (or Flip Normals).");
-    }
-  }
-  this->UpdateProgress(0.2);
-
-  // --- This rank's block of the volume.
-  vtkInformation* volumeInfo = inputVector[1]->GetInformationObject(0);
+/// This rank's block of the volume; a rank without voxels takes the geometry of the others.
+probe::VolumeBlock volumeBlockOf(vtkImageData* volume,
+  vtkInformation* volumeInfo,
+  vtkDataArray* scalars,
+  const ibc::Collective& comm)
+{
   probe::VolumeBlock block;
   volume->GetExtent(block.extent);
   if (volumeInfo->Has(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT()))
@@ -316,24 +218,252 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
       block.physicalToIndex[4 * row + column] = physicalToIndex->GetElement(row, column);
     }
   }
-  // Pieces without voxels still know where the volume is, from the pipeline information.
-  double geometry[12];
-  std::copy(block.physicalToIndex, block.physicalToIndex + 12, geometry);
+  std::vector<double> mine(block.physicalToIndex, block.physicalToIndex + 12);
+  if (volume->GetNumberOfPoints() == 0)
   {
-    std::vector<double> mine(geometry, geometry + 12);
-    if (volume->GetNumberOfPoints() == 0)
+    mine.clear();
+  }
+  std::vector<vtkIdType> lengths;
+  const std::vector<double> all = comm.gather(mine, lengths);
+  if (mine.empty() && all.size() >= 12)
+  {
+    std::copy(all.begin(), all.begin() + 12, block.physicalToIndex);
+  }
+  return block;
+}
+
+/// World bounds of the whole volume: its extent's corners through the index-to-physical matrix.
+void wholeVolumeBounds(const probe::VolumeBlock& block, double bounds[6])
+{
+  vtkNew<vtkMatrix4x4> toIndex;
+  for (int row = 0; row < 3; ++row)
+  {
+    for (int column = 0; column < 4; ++column)
     {
-      mine.clear();
-    }
-    std::vector<vtkIdType> lengths;
-    const std::vector<double> all = comm.gather(mine, lengths);
-    if (mine.empty() && all.size() >= 12)
-    {
-      std::copy(all.begin(), all.begin() + 12, block.physicalToIndex);
+      toIndex->SetElement(row, column, block.physicalToIndex[4 * row + column]);
     }
   }
+  vtkNew<vtkMatrix4x4> toWorld;
+  vtkMatrix4x4::Invert(toIndex, toWorld);
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    bounds[2 * axis] = std::numeric_limits<double>::max();
+    bounds[2 * axis + 1] = -std::numeric_limits<double>::max();
+  }
+  for (int corner = 0; corner < 8; ++corner)
+  {
+    const double ijk[4] = { static_cast<double>(block.wholeExtent[(corner & 1) ? 1 : 0]),
+      static_cast<double>(block.wholeExtent[(corner & 2) ? 3 : 2]),
+      static_cast<double>(block.wholeExtent[(corner & 4) ? 5 : 4]),
+      1.0 };
+    double world[4];
+    toWorld->MultiplyPoint(ijk, world);
+    for (int axis = 0; axis < 3; ++axis)
+    {
+      bounds[2 * axis] = std::min(bounds[2 * axis], world[axis]);
+      bounds[2 * axis + 1] = std::max(bounds[2 * axis + 1], world[axis]);
+    }
+  }
+}
 
-  // --- Sample what this block holds.
+/// The surface's bounds over all ranks.
+void globalBounds(vtkPolyData* surface, const ibc::Collective& comm, double bounds[6])
+{
+  double extremes[6];
+  std::fill(extremes, extremes + 6, -std::numeric_limits<double>::max());
+  if (surface->GetNumberOfPoints() > 0)
+  {
+    double local[6];
+    surface->GetBounds(local);
+    for (int i = 0; i < 6; ++i)
+    {
+      extremes[i] = i % 2 ? local[i] : -local[i];
+    }
+  }
+  comm.maximum(extremes, 6);
+  for (int i = 0; i < 6; ++i)
+  {
+    bounds[i] = i % 2 ? extremes[i] : -extremes[i];
+  }
+}
+} // namespace
+
+/// What the probe writes per vertex, and why vertices were not read.
+struct vtkNormalOffsetProbe::Readings
+{
+  vtkSmartPointer<vtkDoubleArray> value;
+  vtkSmartPointer<vtkDoubleArray> sampleDistance;
+  vtkSmartPointer<vtkDoubleArray> interfaceWidth; ///< metal-corrected mode only
+  vtkSmartPointer<vtkDoubleArray> confidence;     ///< metal-corrected mode only
+  vtkSmartPointer<vtkCharArray> mask = vtkSmartPointer<vtkCharArray>::New();
+  std::vector<std::uint8_t> status; ///< ibc::contact::ReadingStatus per vertex
+  std::vector<char> outside;        ///< the profile reaches outside the volume
+
+  Readings(vtkIdType count, const std::string& name, bool metalCorrected)
+    : value(pointArray(name.c_str(), count))
+    , sampleDistance(pointArray("SampleDistance", count))
+    , interfaceWidth(metalCorrected ? pointArray("InterfaceWidth", count) : nullptr)
+    , confidence(metalCorrected ? pointArray("SampleConfidence", count) : nullptr)
+    , status(static_cast<std::size_t>(count), 0)
+    , outside(static_cast<std::size_t>(count), 0)
+  {
+    this->mask->SetName("vtkValidPointMask");
+    this->mask->SetNumberOfTuples(count);
+  }
+
+  void addValuesTo(vtkPointData* pointData) const
+  {
+    for (vtkDoubleArray* array :
+      { this->value.Get(), this->sampleDistance.Get(), this->interfaceWidth.Get(),
+        this->confidence.Get() })
+    {
+      if (array)
+      {
+        pointData->AddArray(array);
+      }
+    }
+  }
+};
+
+int vtkNormalOffsetProbe::RequestData(vtkInformation*,
+  vtkInformationVector** inputVector,
+  vtkInformationVector* outputVector)
+{
+  vtkPolyData* surface = vtkPolyData::GetData(inputVector[0], 0);
+  vtkImageData* volume = vtkImageData::GetData(inputVector[1], 0);
+  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  const ibc::Collective comm(this->Controller);
+  if (!surface || !volume)
+  {
+    vtkErrorMacro("Normal Offset Probe needs a surface (Input) and a volume (Source).");
+    return 0;
+  }
+  output->ShallowCopy(surface);
+
+  // --- What to sample: the selected array, or the active scalars.
+  vtkDataArray* scalars = nullptr;
+  if (volume->GetNumberOfPoints() > 0)
+  {
+    // Nothing (or a name the volume lacks) selected: the volume's active scalars, as a user
+    // scripting the filter without choosing an array expects.
+    scalars = this->GetInputArrayToProcess(0, inputVector);
+    scalars = scalars ? scalars : volume->GetPointData()->GetScalars();
+  }
+  const int hasArray = volume->GetNumberOfPoints() == 0 || scalars ? 1 : 0;
+  if (!hasArray)
+  {
+    vtkErrorMacro("The volume has no point array to sample: select one in Scalars (e.g. HU).");
+  }
+  if (comm.minimum(hasArray) == 0) // every rank takes the same branch: collectives stay matched
+  {
+    return 0;
+  }
+  const std::string arrayName = agreedArrayName(scalars, comm);
+
+  // --- The surface and its outward normals.
+  std::vector<Vec3> points;
+  std::vector<Triangle> triangles;
+  ibc::surfaceToArrays(surface, points, triangles);
+  std::int64_t globalCounts[2] = { static_cast<std::int64_t>(points.size()),
+    static_cast<std::int64_t>(triangles.size()) };
+  comm.sum(globalCounts, 2);
+  if (globalCounts[0] == 0)
+  {
+    vtkWarningMacro("The surface is empty: nothing to sample.");
+    return 1;
+  }
+  std::vector<Vec3> normals;
+  if (!this->OutwardNormals(surface, points, triangles, globalCounts[1] > 0, comm, normals))
+  {
+    return 0;
+  }
+  this->UpdateProgress(0.2);
+
+  // --- Sample this rank's block of the volume, read every vertex's profile.
+  const probe::VolumeBlock block =
+    volumeBlockOf(volume, inputVector[1]->GetInformationObject(0), scalars, comm);
+  Readings readings(static_cast<vtkIdType>(points.size()), arrayName,
+    this->Mode == METAL_CORRECTED);
+  this->ReadProfiles(block, volume->GetNumberOfPoints() > 0, points, triangles, normals, comm,
+    readings, output);
+  this->UpdateProgress(0.9);
+
+  output->GetPointData()->AddArray(readings.mask);
+  vtkNew<vtkFloatArray> normalArray;
+  normalArray->SetName("Normals");
+  normalArray->SetNumberOfComponents(3);
+  normalArray->SetNumberOfTuples(static_cast<vtkIdType>(normals.size()));
+  for (std::size_t i = 0; i < normals.size(); ++i)
+  {
+    normalArray->SetTuple3(static_cast<vtkIdType>(i), normals[i].x, normals[i].y, normals[i].z);
+  }
+  output->GetPointData()->SetNormals(normalArray);
+  // The piece of the volume this rank sampled: under MPI it is never the whole volume.
+  vtkNew<vtkIntArray> sourceExtent;
+  sourceExtent->SetName("SourceExtent");
+  sourceExtent->SetNumberOfTuples(6);
+  for (int i = 0; i < 6; ++i)
+  {
+    sourceExtent->SetValue(i, volume->GetNumberOfPoints() > 0 ? block.extent[i] : (i % 2 ? -1 : 0));
+  }
+  output->GetFieldData()->AddArray(sourceExtent);
+
+  this->ReportUnsampled(surface, block, readings, comm);
+  this->UpdateProgress(1.0);
+  return 1;
+}
+
+bool vtkNormalOffsetProbe::OutwardNormals(vtkPolyData* surface,
+  const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles,
+  bool anyTriangles,
+  const ibc::Collective& comm,
+  std::vector<Vec3>& normals)
+{
+  vtkDataArray* givenNormals = surface->GetPointData()->GetNormals();
+  const int useGiven = comm.minimum(givenNormals && !this->RecomputeNormals ? 1 : 0);
+  if (useGiven)
+  {
+    normals = ibc::vectors(givenNormals);
+    for (Vec3& n : normals)
+    {
+      n = ibc::normalized(n);
+    }
+  }
+  else if (!anyTriangles)
+  {
+    vtkErrorMacro("The surface has no polygons and no normals: nothing tells which way is "
+                  "outward. Give it triangles or a Normals array.");
+    return false;
+  }
+  else
+  {
+    normals = probe::computeOutwardNormals(points, triangles, comm);
+  }
+  if (this->FlipNormals)
+  {
+    for (Vec3& n : normals)
+    {
+      n = -1.0 * n;
+    }
+  }
+  else if (useGiven && probe::pointInwardOnBalance(points, normals, comm) && comm.rank() == 0)
+  {
+    vtkWarningMacro("The surface's Normals point inward on balance, so the probe samples "
+                    "inside the implant. Turn on Recompute Normals (or Flip Normals).");
+  }
+  return true;
+}
+
+void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
+  bool hasVoxels,
+  const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles,
+  const std::vector<Vec3>& normals,
+  const ibc::Collective& comm,
+  Readings& readings,
+  vtkPolyData* output)
+{
   probe::SamplingPlan plan;
   plan.mode = static_cast<probe::Mode>(this->Mode);
   plan.offset = this->Offset;
@@ -346,9 +476,9 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
                                     << plan.profileStart << " mm): the profile is one point.");
   }
   const bool metalCorrected = plan.mode == probe::Mode::MetalCorrected;
-  const bool hasVoxels = volume->GetNumberOfPoints() > 0;
   const std::vector<double> distances = plan.distances();
   const auto samples = static_cast<std::int64_t>(distances.size());
+  const auto pointCount = static_cast<vtkIdType>(points.size());
   const auto interpolation = static_cast<probe::Interpolation>(this->Interpolation);
   std::vector<Vec3> baseIndices(points.size());
   std::vector<Vec3> indexSteps(points.size());
@@ -359,12 +489,12 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
   }
   const std::vector<double> sliceComponents = probe::sliceComponents(block, normals);
 
-  // --- Metal-corrected mode: the metal's contribution, fitted to the whole stem's profiles.
+  // Metal-corrected mode: the metal's contribution, fitted to the whole stem's profiles.
   ibc::contact::MetalModel metal;
   if (metalCorrected)
   {
-    metal = probe::fitMetalAcrossRanks(block, hasVoxels, points, triangles, baseIndices, indexSteps,
-      sliceComponents, distances, interpolation, comm);
+    metal = probe::fitMetalAcrossRanks(block, hasVoxels, points, triangles, baseIndices,
+      indexSteps, sliceComponents, distances, interpolation, comm);
     if (!metal.valid && comm.rank() == 0)
     {
       vtkWarningMacro("No metal shows inside the surface (the CT reads like tissue there): the "
@@ -378,47 +508,26 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
   contactRule.contactDistance = this->ContactDistance;
   contactRule.boneThresholdHU = this->BoneThreshold;
   contactRule.maximumInterfaceSearch = std::max(0.5, plan.profileEnd);
-
-  // --- One value per vertex, from the profiles of vertices [first, last).
   probe::AutomaticRule rule;
   rule.slopeThreshold = this->SlopeThreshold;
   rule.bandWidth = this->BandWidth;
   rule.margin = this->Margin;
-  auto pointArray = [&](const char* name)
-  {
-    vtkNew<vtkDoubleArray> array;
-    array->SetName(name);
-    array->SetNumberOfTuples(pointCount);
-    output->GetPointData()->AddArray(array);
-    return array.GetPointer();
-  };
-  vtkDoubleArray* result = pointArray(arrayName.c_str());
-  vtkNew<vtkCharArray> mask;
-  mask->SetName("vtkValidPointMask");
-  mask->SetNumberOfTuples(pointCount);
-  vtkDoubleArray* sampleDistance = pointArray("SampleDistance");
-  vtkDoubleArray* interfaceWidth = metalCorrected ? pointArray("InterfaceWidth") : nullptr;
-  vtkDoubleArray* confidence = metalCorrected ? pointArray("SampleConfidence") : nullptr;
-  std::vector<std::uint8_t> readingStatus(points.size(), 0);
-  std::vector<char> outside(points.size(), 0);
+
+  // One value per vertex, from the profiles of vertices [first, last).
   auto reduceProfiles =
     [&](vtkIdType first, vtkIdType last, const double* values, const std::uint8_t* status)
   {
-    vtkSMPTools::For(first,
-      last,
+    vtkSMPTools::For(first, last,
       [&](vtkIdType begin, vtkIdType end)
       {
         constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
         for (vtkIdType v = begin; v < end; ++v)
         {
           const double* profile = values + (v - first) * samples;
-          for (std::int64_t s = 0; s < samples; ++s)
-          {
-            if (status[(v - first) * samples + s] == probe::OutsideVolume)
-            {
-              outside[v] = 1;
-            }
-          }
+          const std::uint8_t* profileStatus = status + (v - first) * samples;
+          readings.outside[v] =
+            std::find(profileStatus, profileStatus + samples, probe::OutsideVolume) !=
+            profileStatus + samples;
           if (metalCorrected)
           {
             ibc::contact::ContactRule vertexRule = contactRule;
@@ -428,24 +537,25 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
             }
             const ibc::contact::ContactReading reading = ibc::contact::readContact(
               metal, sliceComponents[v], distances, profile, vertexRule);
-            result->SetValue(v, reading.value);
-            sampleDistance->SetValue(v, reading.distance);
-            interfaceWidth->SetValue(v, reading.interfaceWidth);
-            confidence->SetValue(v, reading.confidence);
-            mask->SetValue(v, std::isfinite(reading.value) ? 1 : 0);
-            readingStatus[v] = static_cast<std::uint8_t>(reading.status);
-            outside[v] = reading.status == ibc::contact::ReadingStatus::OutsideVolume ? 1 : 0;
+            readings.value->SetValue(v, reading.value);
+            readings.sampleDistance->SetValue(v, reading.distance);
+            readings.interfaceWidth->SetValue(v, reading.interfaceWidth);
+            readings.confidence->SetValue(v, reading.confidence);
+            readings.mask->SetValue(v, std::isfinite(reading.value) ? 1 : 0);
+            readings.status[v] = static_cast<std::uint8_t>(reading.status);
+            readings.outside[v] = reading.status == ibc::contact::ReadingStatus::OutsideVolume;
             continue;
           }
           const probe::ProfileResult reduced =
             probe::reduceProfile(distances, profile, plan.mode, rule);
-          result->SetValue(v, reduced.valid ? reduced.value : NaN);
-          mask->SetValue(v, reduced.valid ? 1 : 0);
-          sampleDistance->SetValue(v, reduced.valid ? reduced.distance : NaN);
+          readings.value->SetValue(v, reduced.valid ? reduced.value : NaN);
+          readings.mask->SetValue(v, reduced.valid ? 1 : 0);
+          readings.sampleDistance->SetValue(v, reduced.valid ? reduced.distance : NaN);
         }
       });
   };
 
+  vtkSmartPointer<vtkDoubleArray> profileArray;
   if (!comm.distributed() && !this->StoreProfile)
   {
     // Everything is local: sample and reduce chunk by chunk, so that the profiles of a large
@@ -471,121 +581,62 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
     reduceProfiles(0, pointCount, values.data(), status.data());
     if (this->StoreProfile)
     {
-      vtkNew<vtkDoubleArray> profileArray;
-      profileArray->SetName((arrayName + "Profile").c_str());
+      profileArray = pointArray((std::string(readings.value->GetName()) + "Profile").c_str(), 0);
       profileArray->SetNumberOfComponents(static_cast<int>(samples));
       profileArray->SetNumberOfTuples(pointCount);
       std::copy(values.begin(), values.end(), profileArray->GetPointer(0));
-      output->GetPointData()->AddArray(profileArray);
     }
+  }
+  readings.addValuesTo(output->GetPointData());
+  if (profileArray)
+  {
+    output->GetPointData()->AddArray(profileArray);
   }
   if (metalCorrected)
   {
-    this->ReportMetalModel(output, metal, readingStatus, points, triangles, comm);
+    this->ReportMetalModel(output, metal, readings.status, points, triangles, comm);
   }
-  this->UpdateProgress(0.9);
-  output->GetPointData()->AddArray(mask);
-  vtkNew<vtkFloatArray> normalArray;
-  normalArray->SetName("Normals");
-  normalArray->SetNumberOfComponents(3);
-  normalArray->SetNumberOfTuples(pointCount);
-  for (vtkIdType i = 0; i < pointCount; ++i)
-  {
-    normalArray->SetTuple3(i, normals[i].x, normals[i].y, normals[i].z);
-  }
-  output->GetPointData()->SetNormals(normalArray);
+}
 
-  // The piece of the volume this rank sampled: under MPI it is never the whole volume.
-  vtkNew<vtkIntArray> sourceExtent;
-  sourceExtent->SetName("SourceExtent");
-  sourceExtent->SetNumberOfTuples(6);
-  for (int i = 0; i < 6; ++i)
-  {
-    sourceExtent->SetValue(i, volume->GetNumberOfPoints() > 0 ? block.extent[i] : (i % 2 ? -1 : 0));
-  }
-  output->GetFieldData()->AddArray(sourceExtent);
-
-  // --- Tell the user about what could not be sampled.
-  std::int64_t tallies[3] = { 0, 0, pointCount };
+void vtkNormalOffsetProbe::ReportUnsampled(vtkPolyData* surface,
+  const probe::VolumeBlock& block,
+  const Readings& readings,
+  const ibc::Collective& comm)
+{
+  const auto pointCount = static_cast<vtkIdType>(readings.outside.size());
+  std::int64_t tallies[3] = { 0, 0, pointCount }; // not sampled, outside the volume, all
   for (vtkIdType v = 0; v < pointCount; ++v)
   {
-    tallies[0] += mask->GetValue(v) ? 0 : 1;
-    tallies[1] += outside[v];
+    tallies[0] += readings.mask->GetValue(v) ? 0 : 1;
+    tallies[1] += readings.outside[v];
   }
   comm.sum(tallies, 3);
-  double bounds[6] = { 0, -1, 0, -1, 0, -1 };
-  if (pointCount > 0)
+  double surfaceBounds[6];
+  globalBounds(surface, comm, surfaceBounds);
+  if (comm.rank() != 0 || tallies[0] == 0)
   {
-    surface->GetBounds(bounds);
+    return;
   }
-  double extremes[6] = { -bounds[0], bounds[1], -bounds[2], bounds[3], -bounds[4], bounds[5] };
-  if (pointCount == 0)
+  std::ostringstream message;
+  message << tallies[0] << " of " << tallies[2] << " points could not be sampled (NaN, "
+          << "vtkValidPointMask 0)";
+  if (tallies[1] > 0)
   {
-    std::fill(extremes, extremes + 6, -std::numeric_limits<double>::max());
+    message << "; " << tallies[1] << " of them reach outside the volume";
   }
-  if (comm.distributed())
+  if (this->Mode == AUTOMATIC && tallies[1] < tallies[0])
   {
-    double global[6];
-    comm.controller()->AllReduce(extremes, global, 6, vtkCommunicator::MAX_OP);
-    std::copy(global, global + 6, extremes);
+    message << "; where the metal's fall-off did not end within Profile End (" << this->ProfileEnd
+            << " mm), lengthen the profile";
   }
-  if (comm.rank() == 0 && tallies[0] > 0)
+  message << ".";
+  if (2 * tallies[1] > tallies[2])
   {
-    std::ostringstream message;
-    message << tallies[0] << " of " << tallies[2] << " points could not be sampled (NaN, "
-            << "vtkValidPointMask 0)";
-    if (tallies[1] > 0)
-    {
-      message << "; " << tallies[1] << " of them reach outside the volume";
-    }
-    if (plan.mode == probe::Mode::Automatic && tallies[1] < tallies[0])
-    {
-      message << "; where the metal's fall-off did not end within Profile End (" << plan.profileEnd
-              << " mm), lengthen the profile";
-    }
-    message << ".";
-    if (2 * tallies[1] > tallies[2])
-    {
-      const double surfaceBounds[6] = {
-        -extremes[0], extremes[1], -extremes[2], extremes[3], -extremes[4], extremes[5]
-      };
-      double volumeBounds[6];
-      for (int axis = 0; axis < 3; ++axis)
-      {
-        // Corners of the whole extent in the world, through the index-to-physical matrix.
-        volumeBounds[2 * axis] = std::numeric_limits<double>::max();
-        volumeBounds[2 * axis + 1] = -std::numeric_limits<double>::max();
-      }
-      vtkNew<vtkMatrix4x4> toIndex;
-      for (int row = 0; row < 3; ++row)
-      {
-        for (int column = 0; column < 4; ++column)
-        {
-          toIndex->SetElement(row, column, block.physicalToIndex[4 * row + column]);
-        }
-      }
-      vtkNew<vtkMatrix4x4> toWorld;
-      vtkMatrix4x4::Invert(toIndex, toWorld);
-      for (int corner = 0; corner < 8; ++corner)
-      {
-        const double ijk[4] = { static_cast<double>(block.wholeExtent[(corner & 1) ? 1 : 0]),
-          static_cast<double>(block.wholeExtent[(corner & 2) ? 3 : 2]),
-          static_cast<double>(block.wholeExtent[(corner & 4) ? 5 : 4]),
-          1.0 };
-        double world[4];
-        toWorld->MultiplyPoint(ijk, world);
-        for (int axis = 0; axis < 3; ++axis)
-        {
-          volumeBounds[2 * axis] = std::min(volumeBounds[2 * axis], world[axis]);
-          volumeBounds[2 * axis + 1] = std::max(volumeBounds[2 * axis + 1], world[axis]);
-        }
-      }
-      message << " Most points lie outside the volume." << likelyCause(surfaceBounds, volumeBounds);
-    }
-    vtkWarningMacro(<< message.str());
+    double volumeBounds[6];
+    wholeVolumeBounds(block, volumeBounds);
+    message << " Most points lie outside the volume." << likelyCause(surfaceBounds, volumeBounds);
   }
-  this->UpdateProgress(1.0);
-  return 1;
+  vtkWarningMacro(<< message.str());
 }
 
 void vtkNormalOffsetProbe::ReportMetalModel(vtkPolyData* output,

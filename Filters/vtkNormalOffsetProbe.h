@@ -33,6 +33,7 @@
 #include "ImplantBoneContactFiltersModule.h" // for export macro
 #include "ibcCollective.h"                   // for Collective
 #include "ibcContactModel.h"                 // for MetalModel
+#include "ibcNormalProbe.h"                  // for VolumeBlock
 #include "vtkPolyDataAlgorithm.h"
 
 #include <array>
@@ -127,6 +128,31 @@ protected:
   int RequestUpdateExtent(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
 
+  struct Readings; // the per-vertex outputs
+
+  /// The outward unit normals: given (unless RecomputeNormals) or computed; false with an error
+  /// when neither is possible.
+  bool OutwardNormals(vtkPolyData* surface,
+    const std::vector<ibc::Vec3>& points,
+    const std::vector<std::array<std::int64_t, 3>>& triangles,
+    bool anyTriangles,
+    const ibc::Collective& comm,
+    std::vector<ibc::Vec3>& normals);
+  /// Samples every vertex's profile in the mode chosen and reads it into `readings`, which go to
+  /// the output with the field data of the metal-corrected mode.
+  void ReadProfiles(const ibc::probe::VolumeBlock& block,
+    bool hasVoxels,
+    const std::vector<ibc::Vec3>& points,
+    const std::vector<std::array<std::int64_t, 3>>& triangles,
+    const std::vector<ibc::Vec3>& normals,
+    const ibc::Collective& comm,
+    Readings& readings,
+    vtkPolyData* output);
+  /// Warns (rank 0) about the points that could not be sampled, with the likely cause.
+  void ReportUnsampled(vtkPolyData* surface,
+    const ibc::probe::VolumeBlock& block,
+    const Readings& readings,
+    const ibc::Collective& comm);
   /// Writes the fitted metal model and the reading counts to the output's field data.
   void ReportMetalModel(vtkPolyData* output,
     const ibc::contact::MetalModel& metal,
