@@ -18,7 +18,6 @@ namespace contact
 
 namespace
 {
-constexpr double SqrtTwo = 1.4142135623730951;
 constexpr double InverseSqrtTwoPi = 0.3989422804014327;
 // The through-plane spread is fitted from profiles whose normal leans this much along the
 // slice axis; the in-plane spread from those that lean less.
@@ -44,18 +43,50 @@ constexpr double SmoothingHalfWidth = 0.25;
 // beyond it.
 constexpr double PartialBoneFactor = 1.5;
 constexpr double RisingEdgeShare = 0.25;
-// How far beyond the first bone sample the bone's level is looked for (mm).
-constexpr double BonePeakSearch = 2.0;
-// Linear interpolation bends a curve by at most h^2 / 8 times its curvature, midway between
-// voxels; the fit absorbs part of it and samples lie anywhere between voxels: a quarter of the
-// bound is the uncertainty counted.
-constexpr double InterpolationErrorShare = 0.125 * 0.25;
+// The bone's level for the half-way point is its brightest within this many tissue spreads of
+// the first bone sample: farther out another, brighter bone (a cortex behind cancellous bone)
+// would pull the half-way point to its own edge.
+constexpr double BoneLevelReach = 2.0;
+// A sample whose metal term is less precise than ContactRule::maximumUncertaintyHU still counts
+// where it lies this many uncertainties from the bone threshold, up to this uncertainty (HU).
+constexpr double DecisionMargin = 2.0;
+constexpr double DecisiveUncertaintyCap = 400.0;
 // Confidence falls by e for every this many mm the reading had to move out of the contact band.
 constexpr double ConfidenceDecayLength = 0.5;
 
+/// The upper tail of the standard normal distribution, Phi(-x), from a table (error < 1e-6):
+/// the fit and the reading evaluate it millions of times.
+double normalTail(double x)
+{
+  constexpr double Range = 8.0;
+  constexpr int PerUnit = 256;
+  static const std::vector<double> table = []
+  {
+    std::vector<double> values(2 * static_cast<int>(Range) * PerUnit + 2);
+    for (std::size_t i = 0; i < values.size(); ++i)
+    {
+      const double at = -Range + static_cast<double>(i) / PerUnit;
+      values[i] = 0.5 * std::erfc(at / std::sqrt(2.0));
+    }
+    return values;
+  }();
+  if (!(x > -Range))
+  {
+    return x != x ? x : 1.0; // NaN stays NaN
+  }
+  if (x >= Range)
+  {
+    return 0.0;
+  }
+  const double position = (x + Range) * PerUnit;
+  const auto index = static_cast<std::size_t>(position);
+  const double t = position - static_cast<double>(index);
+  return table[index] + t * (table[index + 1] - table[index]);
+}
+
 double shareAt(double distance, double sigma)
 {
-  return 0.5 * std::erfc(distance / (sigma * SqrtTwo));
+  return normalTail(distance / sigma);
 }
 
 double robustLoss(double residual, double scale)
@@ -67,9 +98,10 @@ double robustLoss(double residual, double scale)
 /// The samples of one profile the fit may use: inside the fit window, known, below the clip.
 struct UsableProfile
 {
-  std::vector<int> indices; ///< into FitProfiles::distances
+  std::vector<double> distances;
   std::vector<double> values;
   double sliceComponent = 0.0;
+  ProfileSampling sampling;
 };
 
 std::vector<UsableProfile> usableProfiles(const FitProfiles& profiles,
@@ -83,6 +115,10 @@ std::vector<UsableProfile> usableProfiles(const FitProfiles& profiles,
   {
     UsableProfile usable;
     usable.sliceComponent = profiles.sliceComponents[p];
+    if (p < profiles.samplings.size())
+    {
+      usable.sampling = profiles.samplings[p];
+    }
     for (std::size_t s = 0; s < samples; ++s)
     {
       const double d = profiles.distances[s];
@@ -92,10 +128,10 @@ std::vector<UsableProfile> usableProfiles(const FitProfiles& profiles,
       {
         continue;
       }
-      usable.indices.push_back(static_cast<int>(s));
+      usable.distances.push_back(d);
       usable.values.push_back(value);
     }
-    if (usable.indices.size() >= 4)
+    if (usable.distances.size() >= 4)
     {
       result.push_back(std::move(usable));
     }
@@ -103,8 +139,17 @@ std::vector<UsableProfile> usableProfiles(const FitProfiles& profiles,
   return result;
 }
 
-/// Robust loss of one profile for given metal shares (one per distance) and metal value; the
-/// profile's tissue level is its least-squares best.
+/// The metal shares a profile's usable samples read for an edge spread, appended to `shares`.
+void appendShares(const UsableProfile& profile, double sigma, std::vector<double>& shares)
+{
+  for (const double d : profile.distances)
+  {
+    shares.push_back(profile.sampling.share(d, sigma));
+  }
+}
+
+/// Robust loss of one profile for given metal shares (one per usable sample) and metal value;
+/// the profile's tissue level is its least-squares best.
 double profileLoss(const UsableProfile& profile,
   const double* shares,
   double metal,
@@ -113,18 +158,18 @@ double profileLoss(const UsableProfile& profile,
 {
   double numerator = 0.0;
   double denominator = 0.0;
-  for (std::size_t i = 0; i < profile.indices.size(); ++i)
+  for (std::size_t i = 0; i < profile.values.size(); ++i)
   {
-    const double w = shares[profile.indices[i]];
+    const double w = shares[i];
     numerator += (1.0 - w) * (profile.values[i] - w * metal);
     denominator += (1.0 - w) * (1.0 - w);
   }
   const double tissue =
     std::clamp(denominator > 1e-9 ? numerator / denominator : 0.0, LowestTissueHU, HighestTissueHU);
   double loss = 0.0;
-  for (std::size_t i = 0; i < profile.indices.size(); ++i)
+  for (std::size_t i = 0; i < profile.values.size(); ++i)
   {
-    const double w = shares[profile.indices[i]];
+    const double w = shares[i];
     const double residual = profile.values[i] - w * metal - (1.0 - w) * tissue;
     loss += robustLoss(residual, scale);
     if (residuals && w > 0.05 && w < 0.5)
@@ -135,43 +180,108 @@ double profileLoss(const UsableProfile& profile,
   return loss;
 }
 
-/// Minimises loss(x, y) over a box in (x, y) by nested grids; returns the best point and the
-/// final steps.
-std::array<double, 4> gridSearch2D(double xLow,
-  double xHigh,
-  double yLow,
-  double yHigh,
-  const std::function<double(double, double)>& loss)
+/// Minimises a function of one variable over [low, high] by nested grids (each level spans one
+/// step of the last on either side of its best point): enough for a function with one minimum.
+/// `evaluate` gets the points of a level and returns their values. Returns the best point.
+double nestedGridMinimum(double low,
+  double high,
+  const std::function<std::vector<double>(const std::vector<double>&)>& evaluate,
+  double* finalStep = nullptr)
 {
-  double xStep = (xHigh - xLow) / (GridPoints - 1);
-  double yStep = (yHigh - yLow) / (GridPoints - 1);
-  double bestX = 0.5 * (xLow + xHigh);
-  double bestY = 0.5 * (yLow + yHigh);
-  double xStart = xLow;
-  double yStart = yLow;
-  for (int level = 0; level < GridLevels; ++level)
+  double step = (high - low) / (GridPoints - 1);
+  double start = low;
+  double best = low;
+  for (int level = 0; level < GridLevels && step > 0.0; ++level)
   {
-    std::vector<double> losses(GridPoints * GridPoints);
-    vtkSMPTools::For(0,
-      GridPoints * GridPoints,
-      [&](int begin, int end)
-      {
-        for (int c = begin; c < end; ++c)
-        {
-          losses[c] = loss(xStart + (c % GridPoints) * xStep, yStart + (c / GridPoints) * yStep);
-        }
-      });
-    const int best =
-      static_cast<int>(std::min_element(losses.begin(), losses.end()) - losses.begin());
-    bestX = xStart + (best % GridPoints) * xStep;
-    bestY = yStart + (best / GridPoints) * yStep;
-    // The next level spans one step of this one on each side of the best point.
-    xStep *= 2.0 / (GridPoints - 1);
-    yStep *= 2.0 / (GridPoints - 1);
-    xStart = bestX - 0.5 * (GridPoints - 1) * xStep;
-    yStart = bestY - 0.5 * (GridPoints - 1) * yStep;
+    std::vector<double> points(GridPoints);
+    for (int i = 0; i < GridPoints; ++i)
+    {
+      points[i] = start + i * step;
+    }
+    const std::vector<double> values = evaluate(points);
+    best = points[std::min_element(values.begin(), values.end()) - values.begin()];
+    step *= 2.0 / (GridPoints - 1);
+    start = best - 0.5 * (GridPoints - 1) * step;
   }
-  return { bestX, bestY, xStep, yStep };
+  if (finalStep)
+  {
+    *finalStep = step;
+  }
+  return best;
+}
+
+/// The best metal value (log) for one spread choice, and the loss there.
+struct SpreadFit
+{
+  double logMetal = 0.0;
+  double loss = std::numeric_limits<double>::infinity();
+};
+
+/// For one spread choice (`sigmaOf` gives each profile's spread): the shares once, then the
+/// metal value that fits best, by nested grids over [logMetalLow, logMetalHigh]. Searching the
+/// metal value for each spread, rather than both on one grid, follows the narrow valley along
+/// which a wider spread and a lower metal value fit a clipped tail about equally well.
+SpreadFit bestMetalFor(const std::vector<const UsableProfile*>& profiles,
+  const std::function<double(const UsableProfile&)>& sigmaOf,
+  double logMetalLow,
+  double logMetalHigh,
+  double scale)
+{
+  std::vector<double> shares;
+  for (const UsableProfile* profile : profiles)
+  {
+    appendShares(*profile, sigmaOf(*profile), shares);
+  }
+  auto losses = [&](const std::vector<double>& logMetals)
+  {
+    std::vector<double> result(logMetals.size(), 0.0);
+    for (std::size_t m = 0; m < logMetals.size(); ++m)
+    {
+      std::size_t offset = 0;
+      for (const UsableProfile* profile : profiles)
+      {
+        result[m] += profileLoss(*profile, shares.data() + offset, std::exp(logMetals[m]), scale);
+        offset += profile->values.size();
+      }
+    }
+    return result;
+  };
+  SpreadFit fit;
+  fit.logMetal = logMetalHigh > logMetalLow ? nestedGridMinimum(logMetalLow, logMetalHigh, losses)
+                                            : logMetalLow;
+  fit.loss = losses({ fit.logMetal })[0];
+  return fit;
+}
+
+/// The spread (log) whose best metal value fits best, by nested grids over [low, high], the
+/// spreads of a level evaluated in parallel.
+std::pair<double, SpreadFit> bestSpread(double low,
+  double high,
+  const std::function<SpreadFit(double)>& fitFor,
+  double& finalStep)
+{
+  std::vector<SpreadFit> fits;
+  const double logSigma = nestedGridMinimum(low, high,
+    [&](const std::vector<double>& logSigmas)
+    {
+      fits.assign(logSigmas.size(), SpreadFit());
+      vtkSMPTools::For(0, static_cast<int>(logSigmas.size()),
+        [&](int begin, int end)
+        {
+          for (int i = begin; i < end; ++i)
+          {
+            fits[i] = fitFor(logSigmas[i]);
+          }
+        });
+      std::vector<double> losses;
+      for (const SpreadFit& fit : fits)
+      {
+        losses.push_back(fit.loss);
+      }
+      return losses;
+    },
+    &finalStep);
+  return { logSigma, fitFor(logSigma) };
 }
 
 /// Relative precision of a parameter from the loss's curvature at the best value (log scale):
@@ -225,7 +335,216 @@ double bandMedian(const std::vector<double>& distances, const double* values, do
   }
   return medianInPlace(band);
 }
+
+/// A vertex's metal-corrected tissue profile over [0, maximumInterfaceSearch].
+struct CorrectedProfile
+{
+  std::vector<double> tissue; ///< NaN where the metal hides it
+  std::size_t first = 0;      ///< samples [first, last) lie in [0, maximumInterfaceSearch]
+  std::size_t last = 0;
+  std::size_t start = 0;      ///< from here on every sample is trusted
+  bool outside = false;       ///< a sample in that range lies outside the volume
+};
+
+CorrectedProfile correctProfile(const MetalModel& model,
+  double sigma,
+  const ProfileSampling& sampling,
+  const std::vector<double>& distances,
+  const double* values,
+  const ContactRule& rule)
+{
+  CorrectedProfile profile;
+  const std::size_t count = distances.size();
+  profile.tissue.assign(count, std::numeric_limits<double>::quiet_NaN());
+  std::vector<char> trusted(count, 0);
+  profile.first = count;
+  for (std::size_t i = 0; i < count; ++i)
+  {
+    const double d = distances[i];
+    if (d < 0.0 || d > rule.maximumInterfaceSearch + 1e-9)
+    {
+      continue;
+    }
+    profile.first = std::min(profile.first, i);
+    profile.last = i + 1;
+    if (!std::isfinite(values[i]))
+    {
+      profile.outside = true;
+      return profile;
+    }
+    if (!model.valid)
+    {
+      profile.tissue[i] = values[i];
+      trusted[i] = 1;
+      continue;
+    }
+    const double w = sampling.share(d, sigma);
+    if (w >= 0.5 || values[i] >= model.clipHU - 1.0)
+    {
+      continue;
+    }
+    // How far the metal term could be off here, from the precision of the spread and the metal.
+    const double u = d / sigma;
+    const double slopeInLogSigma = InverseSqrtTwoPi * std::exp(-0.5 * u * u) * u;
+    const double uncertainty = model.metalHU *
+      (slopeInLogSigma * model.relativeSigmaError + w * model.relativeMetalError) / (1.0 - w);
+    const double tissue = (values[i] - w * model.metalHU) / (1.0 - w);
+    profile.tissue[i] = tissue;
+    // Trusted where the metal term is precise, or precise enough that the sample is clearly
+    // bone or clearly not.
+    trusted[i] = uncertainty <= rule.maximumUncertaintyHU ||
+        (uncertainty <= DecisiveUncertaintyCap &&
+          std::abs(tissue - rule.boneThresholdHU) > DecisionMargin * uncertainty)
+      ? 1
+      : 0;
+  }
+  if (profile.first == count)
+  {
+    profile.outside = true;
+    return profile;
+  }
+  // Trusted from the first sample after which every sample is trusted (the metal term's
+  // uncertainty falls with the distance once past its peak).
+  profile.start = profile.last;
+  while (profile.start > profile.first && trusted[profile.start - 1])
+  {
+    --profile.start;
+  }
+  return profile;
+}
+
+/// The first non-bone layer along a corrected profile.
+struct Interface
+{
+  double width = 0.0;         ///< mm from the surface to the half-way point into bone
+  bool lowerBound = false;    ///< no bone within reach
+  double layerLevel = std::numeric_limits<double>::quiet_NaN(); ///< the layer's own HU
+};
+
+Interface findInterface(const std::vector<double>& distances,
+  const CorrectedProfile& profile,
+  const ContactRule& rule)
+{
+  const std::size_t start = profile.start;
+  const std::size_t last = profile.last;
+  const std::vector<double>& tissue = profile.tissue;
+  const double step = (distances[last - 1] - distances[profile.first]) /
+    std::max<double>(1.0, static_cast<double>(last - profile.first - 1));
+  const int halfWidth = std::max(1, static_cast<int>(std::lround(SmoothingHalfWidth / step)));
+  const std::vector<double> smooth = runningMedian(tissue.data(), start, last, halfWidth);
+
+  // The first bone: above the threshold over BonePersistence.
+  const int persistence = std::max(1, static_cast<int>(std::lround(BonePersistence / step)));
+  std::size_t bone = last;
+  for (std::size_t i = start; i < last && bone == last; ++i)
+  {
+    bool holds = true;
+    for (std::size_t j = i; j < std::min(last, i + persistence) && holds; ++j)
+    {
+      holds = smooth[j] >= rule.boneThresholdHU;
+    }
+    bone = holds ? i : last;
+  }
+  Interface found;
+  if (bone == last)
+  {
+    found.width = distances[last - 1];
+    found.lowerBound = true;
+    return found;
+  }
+  double peak = -std::numeric_limits<double>::infinity();
+  for (std::size_t i = bone;
+       i < last && distances[i] <= distances[bone] + BoneLevelReach * rule.tissueSigma; ++i)
+  {
+    peak = std::max(peak, smooth[i]);
+  }
+  // A bone edge just beyond the first trusted sample already lifts it over the threshold: the
+  // edge is beyond it when that sample is barely bone and the bone beyond is much brighter.
+  const auto edgeReach = static_cast<std::size_t>(std::lround(2.0 * rule.tissueSigma / step));
+  const std::size_t ahead = std::min(last - 1, start + edgeReach);
+  const bool edgeBeyondStart = bone == start &&
+    tissue[start] < PartialBoneFactor * rule.boneThresholdHU && tissue[start] < 0.5 * peak &&
+    peak > 2.0 * PartialBoneFactor * rule.boneThresholdHU &&
+    smooth[ahead] - tissue[start] > RisingEdgeShare * (peak - tissue[start]);
+  if (bone == start && !edgeBeyondStart)
+  {
+    return found; // bone touches (as far as the metal lets us see)
+  }
+  // The layer in front of the bone, clear of the bone's blurred edge (else a soft-tissue
+  // level), and the bone's level; the edge is half-way between them.
+  double front = edgeBeyondStart
+    ? 0.0
+    : bandMedian(distances, tissue.data(), distances[start],
+        std::max(distances[start], distances[bone] - 2.0 * rule.tissueSigma));
+  front = std::min(front, rule.boneThresholdHU);
+  const double halfWay = 0.5 * (front + peak);
+  found.width = distances[start];
+  for (std::size_t i = start + 1; i < last; ++i)
+  {
+    if (smooth[i] >= halfWay)
+    {
+      const double t = (halfWay - smooth[i - 1]) / (smooth[i] - smooth[i - 1]);
+      found.width = distances[i - 1] + std::clamp(t, 0.0, 1.0) * (distances[i] - distances[i - 1]);
+      break;
+    }
+  }
+  // The layer's own level: each sample in front of the edge with the bone's blurred share
+  // taken out.
+  std::vector<double> levels;
+  for (std::size_t i = start; i < last && distances[i] < found.width; ++i)
+  {
+    const double boneShare = 1.0 - shareAt(distances[i] - found.width, rule.tissueSigma);
+    if (boneShare < 0.5 && std::isfinite(tissue[i]))
+    {
+      levels.push_back((tissue[i] - peak * boneShare) / (1.0 - boneShare));
+    }
+  }
+  found.layerLevel = levels.empty() ? front : medianInPlace(levels);
+  return found;
+}
 } // namespace
+
+double ProfileSampling::share(double distance, double sigma) const
+{
+  if (this->kind == Point)
+  {
+    return shareAt(distance, sigma);
+  }
+  // Each voxel of the stencil lies mmPerIndex . (voxel - sample) farther along the normal.
+  double offsets[3][2];
+  double weights[3][2];
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    const double x = this->base[axis] + distance * this->step[axis];
+    if (this->kind == Nearest)
+    {
+      offsets[axis][0] = (std::floor(x + 0.5) - x) * this->mmPerIndex[axis];
+      weights[axis][0] = 1.0;
+      weights[axis][1] = 0.0;
+      offsets[axis][1] = 0.0;
+      continue;
+    }
+    const double low = std::floor(x);
+    const double t = x - low;
+    offsets[axis][0] = -t * this->mmPerIndex[axis];
+    offsets[axis][1] = (1.0 - t) * this->mmPerIndex[axis];
+    weights[axis][0] = 1.0 - t;
+    weights[axis][1] = t;
+  }
+  double share = 0.0;
+  for (int corner = 0; corner < 8; ++corner)
+  {
+    const int a = corner & 1;
+    const int b = (corner >> 1) & 1;
+    const int c = (corner >> 2) & 1;
+    const double weight = weights[0][a] * weights[1][b] * weights[2][c];
+    if (weight > 0.0)
+    {
+      share += weight * shareAt(distance + offsets[0][a] + offsets[1][b] + offsets[2][c], sigma);
+    }
+  }
+  return share;
+}
 
 double MetalModel::edgeSigma(double sliceComponent) const
 {
@@ -289,108 +608,100 @@ MetalModel fitMetalModel(const FitProfiles& profiles, const FitOptions& options)
   {
     return model;
   }
-  const std::vector<double>& distances = profiles.distances;
   const double scale = options.robustScale;
 
-  // --- Stage 1: metal value and in-plane spread, on a log grid.
-  auto inPlaneLoss = [&](double logMetal, double logSigma, std::vector<double>* residuals)
+  // --- Stage 1: metal value and in-plane spread, on log grids.
+  const double lowMetal = std::isfinite(model.clipHU) ? std::max(MinimumMetalHU, model.clipHU)
+                                                      : MinimumMetalHU;
+  const double logMetalLow = std::log(lowMetal);
+  const double logMetalHigh = std::log(options.maximumMetalHU);
+  auto inPlaneFit = [&](double logSigma)
   {
-    const double metal = std::exp(logMetal);
     const double sigma = std::exp(logSigma);
-    std::vector<double> shares(distances.size());
-    for (std::size_t s = 0; s < distances.size(); ++s)
-    {
-      shares[s] = shareAt(distances[s], sigma);
-    }
+    return bestMetalFor(
+      inPlane, [&](const UsableProfile&) { return sigma; }, logMetalLow, logMetalHigh, scale);
+  };
+  double sigmaStep = 0.0;
+  const auto [logSigma, best] = bestSpread(
+    std::log(options.minimumSigma), std::log(options.maximumSigma), inPlaneFit, sigmaStep);
+  model.metalHU = std::exp(best.logMetal);
+  model.sigmaInPlane = std::exp(logSigma);
+  model.profilesUsed = static_cast<std::int64_t>(inPlane.size() + throughPlane.size());
+
+  // The residual's spread, and the precisions from the loss's curvature over a few final steps
+  // (a single step is too fine to see it): the spread's with the metal value following it, the
+  // metal value's at the fitted spread.
+  std::vector<double> residuals;
+  std::vector<double> shares;
+  for (const UsableProfile* profile : inPlane)
+  {
+    appendShares(*profile, model.sigmaInPlane, shares);
+  }
+  auto lossAtMetal = [&](double metal, std::vector<double>* collect)
+  {
     double loss = 0.0;
+    std::size_t offset = 0;
     for (const UsableProfile* profile : inPlane)
     {
-      loss += profileLoss(*profile, shares.data(), metal, scale, residuals);
+      loss += profileLoss(*profile, shares.data() + offset, metal, scale, collect);
+      offset += profile->values.size();
     }
     return loss;
   };
-  const double lowMetal = std::isfinite(model.clipHU) ? std::max(MinimumMetalHU, model.clipHU)
-                                                      : MinimumMetalHU;
-  const std::array<double, 4> best = gridSearch2D(std::log(lowMetal),
-    std::log(options.maximumMetalHU),
-    std::log(options.minimumSigma),
-    std::log(options.maximumSigma),
-    [&](double x, double y) { return inPlaneLoss(x, y, nullptr); });
-  model.metalHU = std::exp(best[0]);
-  model.sigmaInPlane = std::exp(best[1]);
-  std::vector<double> residuals;
-  const double bestLoss = inPlaneLoss(best[0], best[1], &residuals);
+  lossAtMetal(model.metalHU, &residuals);
   model.residualHU = 1.4826 * medianInPlace(residuals);
   if (!std::isfinite(model.residualHU))
   {
     model.residualHU = scale;
   }
-  // Precision from the curvature over a few final steps (a single step is too fine to see it).
-  const double metalStep = 4.0 * best[2];
-  const double sigmaStep = 4.0 * best[3];
-  model.relativeMetalError = relativePrecision(inPlaneLoss(best[0] - metalStep, best[1], nullptr),
-    bestLoss,
-    inPlaneLoss(best[0] + metalStep, best[1], nullptr),
-    metalStep,
-    model.residualHU,
-    scale);
-  model.relativeSigmaError = relativePrecision(inPlaneLoss(best[0], best[1] - sigmaStep, nullptr),
-    bestLoss,
-    inPlaneLoss(best[0], best[1] + sigmaStep, nullptr),
-    sigmaStep,
-    model.residualHU,
-    scale);
-  model.profilesUsed = static_cast<std::int64_t>(inPlane.size() + throughPlane.size());
+  const double metalStep = 0.01;
+  model.relativeMetalError =
+    relativePrecision(lossAtMetal(model.metalHU * std::exp(-metalStep), nullptr), best.loss,
+      lossAtMetal(model.metalHU * std::exp(metalStep), nullptr), metalStep, model.residualHU,
+      scale);
+  sigmaStep *= 4.0;
+  model.relativeSigmaError = relativePrecision(inPlaneFit(logSigma - sigmaStep).loss, best.loss,
+    inPlaneFit(logSigma + sigmaStep).loss, sigmaStep, model.residualHU, scale);
 
   // --- Stage 2: the through-plane spread, with the metal value fixed.
-  const double boxDifference =
-    (options.sliceSpacing * options.sliceSpacing - options.inPlaneSpacing * options.inPlaneSpacing) /
+  const double boxDifference = (options.sliceSpacing * options.sliceSpacing -
+                                 options.inPlaneSpacing * options.inPlaneSpacing) /
     12.0;
   model.sigmaThroughPlane =
     std::sqrt(std::max(0.01, model.sigmaInPlane * model.sigmaInPlane + boxDifference));
   if (throughPlane.size() >= static_cast<std::size_t>(options.minimumThroughPlaneProfiles))
   {
-    auto throughPlaneLoss = [&](double logSigma)
-    {
-      MetalModel trial = model;
-      trial.sigmaThroughPlane = std::exp(logSigma);
-      std::vector<double> shares(distances.size());
-      double loss = 0.0;
-      for (const UsableProfile* profile : throughPlane)
-      {
-        const double sigma = trial.edgeSigma(profile->sliceComponent);
-        for (const int s : profile->indices)
-        {
-          shares[s] = shareAt(distances[s], sigma);
-        }
-        loss += profileLoss(*profile, shares.data(), model.metalHU, scale);
-      }
-      return loss;
-    };
-    const std::array<double, 4> zBest = gridSearch2D(std::log(options.minimumSigma),
+    double zStep = 0.0;
+    model.sigmaThroughPlane = std::exp(bestSpread(std::log(options.minimumSigma),
       std::log(options.maximumSigma),
-      0.0,
-      0.0,
-      [&](double x, double) { return throughPlaneLoss(x); });
-    model.sigmaThroughPlane = std::exp(zBest[0]);
+      [&](double logSigmaZ)
+      {
+        MetalModel trial = model;
+        trial.sigmaThroughPlane = std::exp(logSigmaZ);
+        return bestMetalFor(throughPlane,
+          [&](const UsableProfile& p) { return trial.edgeSigma(p.sliceComponent); },
+          best.logMetal, best.logMetal, scale);
+      },
+      zStep)
+                                         .first);
     model.throughPlaneFitted = true;
   }
 
   // --- Is there a metal at all? Inside the surface the CT must read far above any tissue.
   std::vector<double> inside;
+  const std::size_t samples = profiles.distances.size();
   for (std::size_t p = 0; p < profiles.count(); ++p)
   {
-    for (std::size_t s = 0; s < distances.size(); ++s)
+    for (std::size_t s = 0; s < samples; ++s)
     {
-      const double value = profiles.values[p * distances.size() + s];
-      if (distances[s] < -0.99 && distances[s] > -1.01 && std::isfinite(value))
+      const double value = profiles.values[p * samples + s];
+      if (std::abs(profiles.distances[s] + 1.0) < 0.01 && std::isfinite(value))
       {
         inside.push_back(value);
       }
     }
   }
-  const double insideMedian = medianInPlace(inside);
-  model.valid = model.metalHU > MinimumMetalHU && insideMedian > 0.5 * MinimumMetalHU;
+  model.valid = model.metalHU > MinimumMetalHU && medianInPlace(inside) > 0.5 * MinimumMetalHU;
   return model;
 }
 
@@ -399,184 +710,62 @@ ContactReading readContact(const MetalModel& model,
   const std::vector<double>& distances,
   const double* values,
   const ContactRule& rule,
+  const ProfileSampling* sampling,
   double* corrected)
 {
   ContactReading reading;
-  const std::size_t count = distances.size();
-  std::vector<double> tissue(count, std::numeric_limits<double>::quiet_NaN());
-  std::vector<char> trusted(count, 0);
   const double sigma = model.valid ? model.edgeSigma(sliceComponent) : 1.0;
-  std::size_t first = count;
-  for (std::size_t i = 0; i < count; ++i)
-  {
-    const double d = distances[i];
-    if (d < 0.0 || d > rule.maximumInterfaceSearch + 1e-9)
-    {
-      continue;
-    }
-    first = std::min(first, i);
-    if (!std::isfinite(values[i]))
-    {
-      reading.status = ReadingStatus::OutsideVolume;
-      return reading;
-    }
-    if (!model.valid)
-    {
-      tissue[i] = values[i];
-      trusted[i] = 1;
-      continue;
-    }
-    const double w = shareAt(d, sigma);
-    if (w >= 0.5 || values[i] >= model.clipHU - 1.0)
-    {
-      continue;
-    }
-    const double u = d / sigma;
-    const double slopeInLogSigma = InverseSqrtTwoPi * std::exp(-0.5 * u * u) * u;
-    const double curvature = InverseSqrtTwoPi * std::exp(-0.5 * u * u) * u / (sigma * sigma);
-    const double interpolationError = InterpolationErrorShare * rule.voxelSize * rule.voxelSize * curvature;
-    const double uncertainty = model.metalHU *
-      (slopeInLogSigma * model.relativeSigmaError + w * model.relativeMetalError +
-        interpolationError) /
-      (1.0 - w);
-    tissue[i] = (values[i] - w * model.metalHU) / (1.0 - w);
-    trusted[i] = uncertainty <= rule.maximumUncertaintyHU ? 1 : 0;
-  }
-  if (first == count)
+  const CorrectedProfile profile =
+    correctProfile(model, sigma, sampling ? *sampling : ProfileSampling(), distances, values, rule);
+  if (profile.outside)
   {
     reading.status = ReadingStatus::OutsideVolume;
     return reading;
   }
-  const std::size_t last = [&]
-  {
-    std::size_t end = first;
-    while (end < count && distances[end] <= rule.maximumInterfaceSearch + 1e-9)
-    {
-      ++end;
-    }
-    return end;
-  }();
-  // Trusted from the first sample after which every sample is trusted (the metal term's
-  // uncertainty falls with the distance once past its peak).
-  std::size_t start = last;
-  while (start > first && trusted[start - 1])
-  {
-    --start;
-  }
+  const std::size_t start = profile.start;
+  const std::size_t last = profile.last;
   if (corrected)
   {
-    for (std::size_t i = 0; i < count; ++i)
+    for (std::size_t i = 0; i < distances.size(); ++i)
     {
-      corrected[i] = i >= start && i < last ? tissue[i] : std::numeric_limits<double>::quiet_NaN();
+      corrected[i] =
+        i >= start && i < last ? profile.tissue[i] : std::numeric_limits<double>::quiet_NaN();
     }
   }
   if (start == last)
   {
     // The metal dominates the whole profile: report its end, with no confidence.
     reading.status = ReadingStatus::MetalEverywhere;
-    reading.value = std::isfinite(tissue[last - 1]) ? tissue[last - 1] : values[last - 1];
+    reading.value =
+      std::isfinite(profile.tissue[last - 1]) ? profile.tissue[last - 1] : values[last - 1];
     reading.distance = distances[last - 1];
     reading.confidence = 0.0;
     return reading;
   }
   reading.trustedFrom = distances[start];
-  const double step = last - first > 1 ? (distances[last - 1] - distances[first]) / (last - first - 1) : 0.1;
-  const int halfWidth = std::max(1, static_cast<int>(std::lround(SmoothingHalfWidth / step)));
-  const std::vector<double> smooth = runningMedian(tissue.data(), start, last, halfWidth);
+  const Interface layer = findInterface(distances, profile, rule);
+  reading.interfaceWidth = layer.width;
+  reading.interfaceIsLowerBound = layer.lowerBound;
 
-  // --- The first bone: above the threshold over BonePersistence.
-  const int persistence = std::max(1, static_cast<int>(std::lround(BonePersistence / step)));
-  std::size_t bone = last;
-  for (std::size_t i = start; i < last && bone == last; ++i)
-  {
-    bool holds = true;
-    for (std::size_t j = i; j < std::min(last, i + persistence) && holds; ++j)
-    {
-      holds = smooth[j] >= rule.boneThresholdHU;
-    }
-    if (holds)
-    {
-      bone = i;
-    }
-  }
+  // The tissue at the contact distance.
   const double bandStart = rule.contactDistance - rule.bandHalfWidth;
   const double bandWidth = 2.0 * rule.bandHalfWidth;
-  double peak = -std::numeric_limits<double>::infinity();
-  for (std::size_t i = bone; i < last && distances[i] <= distances[std::min(bone, last - 1)] + BonePeakSearch; ++i)
-  {
-    peak = std::max(peak, smooth[i]);
-  }
-  // A bone edge just beyond the first trusted sample already lifts it over the threshold: the
-  // edge is beyond it when that sample is barely bone and the bone beyond is much brighter.
-  const auto edgeReach = static_cast<std::size_t>(std::lround(2.0 * rule.tissueSigma / step));
-  const std::size_t ahead = std::min(last - 1, start + edgeReach);
-  const bool edgeBeyondStart = bone == start &&
-    tissue[start] < PartialBoneFactor * rule.boneThresholdHU && tissue[start] < 0.5 * peak &&
-    peak > 2.0 * PartialBoneFactor * rule.boneThresholdHU &&
-    smooth[ahead] - tissue[start] > RisingEdgeShare * (peak - tissue[start]);
-  double layerLevel = std::numeric_limits<double>::quiet_NaN();
-  if (bone == last)
-  {
-    reading.interfaceWidth = distances[last - 1];
-    reading.interfaceIsLowerBound = true;
-  }
-  else if (bone == start && !edgeBeyondStart)
-  {
-    reading.interfaceWidth = 0.0;
-  }
-  else
-  {
-    // The layer in front of the bone, clear of the bone's blurred edge (else a soft-tissue
-    // level), and the bone's level; the edge is half-way between them.
-    const double boneAt = distances[bone];
-    double front = edgeBeyondStart ? 0.0
-                                   : bandMedian(distances, tissue.data(), distances[start],
-                                       std::max(distances[start], boneAt - 2.0 * rule.tissueSigma));
-    front = std::min(front, rule.boneThresholdHU);
-    const double halfWay = 0.5 * (front + peak);
-    reading.interfaceWidth = distances[start];
-    for (std::size_t i = start + 1; i < last; ++i)
-    {
-      if (smooth[i] >= halfWay)
-      {
-        const double t = (halfWay - smooth[i - 1]) / (smooth[i] - smooth[i - 1]);
-        reading.interfaceWidth =
-          distances[i - 1] + std::clamp(t, 0.0, 1.0) * (distances[i] - distances[i - 1]);
-        break;
-      }
-    }
-    // The layer's own level: each sample in front of the edge with the bone's blurred share
-    // taken out.
-    std::vector<double> levels;
-    for (std::size_t i = start; i < last && distances[i] < reading.interfaceWidth; ++i)
-    {
-      const double boneShare =
-        1.0 - shareAt(distances[i] - reading.interfaceWidth, rule.tissueSigma);
-      if (boneShare < 0.5 && std::isfinite(tissue[i]))
-      {
-        levels.push_back((tissue[i] - peak * boneShare) / (1.0 - boneShare));
-      }
-    }
-    layerLevel = levels.empty() ? front : medianInPlace(levels);
-  }
-
-  // --- The tissue at the contact distance.
   double from = std::max(bandStart, distances[start]);
-  if (reading.interfaceWidth > rule.contactDistance && std::isfinite(layerLevel))
+  if (layer.width > rule.contactDistance && std::isfinite(layer.layerLevel))
   {
     // The non-bone layer reaches beyond the contact distance: its own level.
-    reading.value = layerLevel;
-    reading.distance = 0.5 * (distances[start] + reading.interfaceWidth);
+    reading.value = layer.layerLevel;
+    reading.distance = 0.5 * (distances[start] + layer.width);
   }
   else
   {
-    if (reading.interfaceWidth > 0.0 && !reading.interfaceIsLowerBound)
+    if (layer.width > 0.0 && !layer.lowerBound)
     {
       // A thin layer in front: read the bone behind it, clear of its blurred edge.
-      from = std::max(from, reading.interfaceWidth + 1.5 * rule.tissueSigma);
+      from = std::max(from, layer.width + 1.5 * rule.tissueSigma);
     }
     from = std::min(from, distances[last - 1] - bandWidth);
-    reading.value = bandMedian(distances, tissue.data(), from, from + bandWidth);
+    reading.value = bandMedian(distances, profile.tissue.data(), from, from + bandWidth);
     reading.distance = from + rule.bandHalfWidth;
   }
   const double moved = std::max(0.0, distances[start] - bandStart);

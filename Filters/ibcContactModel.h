@@ -57,12 +57,33 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT MetalModel
   double metalShare(double distance, double sliceComponent) const;
 };
 
+/// How a profile was sampled from the voxels, so that the model can be sampled the same way:
+/// linear interpolation between voxels makes a curved tail read higher between them, and the
+/// fit would otherwise take that for a wider blooming.
+struct IMPLANTBONECONTACTFILTERS_EXPORT ProfileSampling
+{
+  enum Kind : int
+  {
+    Point = 0,   ///< the model at the sample itself (cubic interpolation, or unknown)
+    Nearest = 1, ///< the nearest voxel's value
+    Linear = 2   ///< trilinear interpolation of the 8 surrounding voxels
+  };
+  int kind = Point;
+  double base[3] = { 0, 0, 0 };       ///< continuous voxel index of the surface point
+  double step[3] = { 0, 0, 0 };       ///< index change per mm along the normal
+  double mmPerIndex[3] = { 0, 0, 0 }; ///< mm along the normal per index step along each axis
+
+  /// The metal share the sample at `distance` reads: the voxels' shares, interpolated.
+  double share(double distance, double sigma) const;
+};
+
 /// Profiles the fit reads, all at the same distances (mm along the outward normal).
 struct IMPLANTBONECONTACTFILTERS_EXPORT FitProfiles
 {
   std::vector<double> distances;
   std::vector<double> values;          ///< count() x distances.size(), NaN where unknown
   std::vector<double> sliceComponents; ///< per profile, |normal . slice axis| in [0, 1]
+  std::vector<ProfileSampling> samplings; ///< per profile, or empty (the point model)
   std::size_t count() const { return this->sliceComponents.size(); }
 };
 
@@ -99,9 +120,6 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT ContactRule
   double maximumUncertaintyHU = 80.0;  ///< the metal term is trusted where it is this precise
   double tissueSigma = 0.5;            ///< mm: spread of tissue edges (scanner point spread)
   double maximumInterfaceSearch = 6.0; ///< mm; no bone within it: width is this (a lower bound)
-  /// mm between the voxels along the normal: linear interpolation bends the metal's curved tail
-  /// (up to h^2 / 8 times its curvature), an uncertainty of its own; 0 for none.
-  double voxelSize = 0.0;
 };
 
 enum class ReadingStatus : std::uint8_t
@@ -123,14 +141,15 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT ContactReading
   ReadingStatus status = ReadingStatus::OutsideVolume;
 };
 
-/// Reads one vertex's profile (values at increasing distances, NaN outside the volume).
-/// `corrected` (distances.size() entries) receives the metal-corrected profile, NaN where the
-/// metal term is not trusted; it may be null.
+/// Reads one vertex's profile (values at increasing distances, NaN outside the volume), sampled
+/// as `sampling` says (null: the point model). `corrected` (distances.size() entries) receives
+/// the metal-corrected profile, NaN where the metal term is not trusted; it may be null.
 IMPLANTBONECONTACTFILTERS_EXPORT ContactReading readContact(const MetalModel& model,
   double sliceComponent,
   const std::vector<double>& distances,
   const double* values,
   const ContactRule& rule,
+  const ProfileSampling* sampling = nullptr,
   double* corrected = nullptr);
 
 /// Whether a point takes part in the fit: a hash of its exact coordinates below rate, so every

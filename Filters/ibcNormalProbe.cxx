@@ -593,11 +593,28 @@ void sampleProfilesAcrossRanks(const VolumeBlock& block,
   }
 }
 
-double voxelSizeAlong(const VolumeBlock& block, Vec3 direction)
+contact::ProfileSampling profileSampling(const VolumeBlock& block,
+  Vec3 base,
+  Vec3 step,
+  Interpolation interpolation)
 {
-  const Vec3 step = block.directionToIndex(direction);
-  const double largest = std::max({ std::abs(step.x), std::abs(step.y), std::abs(step.z) });
-  return largest > 0.0 ? 1.0 / largest : 0.0;
+  contact::ProfileSampling sampling;
+  sampling.kind = interpolation == Interpolation::Linear ? contact::ProfileSampling::Linear
+    : interpolation == Interpolation::Nearest            ? contact::ProfileSampling::Nearest
+                                                         : contact::ProfileSampling::Point;
+  const double baseIndex[3] = { base.x, base.y, base.z };
+  const double stepIndex[3] = { step.x, step.y, step.z };
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    // A voxel one index step away along this axis lies spacing^2 * step mm farther along the
+    // normal (the normal in index units is step = spacing^-1 D^T n).
+    const double* row = block.physicalToIndex + 4 * axis;
+    const double inverseSpacing2 = row[0] * row[0] + row[1] * row[1] + row[2] * row[2];
+    sampling.base[axis] = baseIndex[axis];
+    sampling.step[axis] = stepIndex[axis];
+    sampling.mmPerIndex[axis] = inverseSpacing2 > 0.0 ? stepIndex[axis] / inverseSpacing2 : 0.0;
+  }
+  return sampling;
 }
 
 std::vector<double> sliceComponents(const VolumeBlock& block, const std::vector<Vec3>& normals)
@@ -669,15 +686,23 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
     values.data(),
     status.data());
 
-  // Records (x, y, z, slice component, samples...) of every rank, sorted by coordinates; a point
-  // on the cut between two surface pieces is kept once.
-  const std::size_t width = 4 + samples;
+  // Every rank's records, sorted by coordinates; a point on the cut between two surface pieces
+  // is kept once.
+  // Records (x, y, z, slice component, sampling kind, base, step, mm per index, samples...).
+  constexpr std::size_t Header = 14;
+  const std::size_t width = Header + samples;
   std::vector<double> mine;
   mine.reserve(chosen.size() * width);
   for (std::size_t c = 0; c < chosen.size(); ++c)
   {
     const Vec3& p = points[chosen[c]];
-    mine.insert(mine.end(), { p.x, p.y, p.z, sliceComponents[chosen[c]] });
+    const contact::ProfileSampling sampling =
+      profileSampling(block, chosenBases[c], chosenSteps[c], interpolation);
+    mine.insert(mine.end(),
+      { p.x, p.y, p.z, sliceComponents[chosen[c]], static_cast<double>(sampling.kind) });
+    mine.insert(mine.end(), sampling.base, sampling.base + 3);
+    mine.insert(mine.end(), sampling.step, sampling.step + 3);
+    mine.insert(mine.end(), sampling.mmPerIndex, sampling.mmPerIndex + 3);
     mine.insert(mine.end(), values.begin() + c * samples, values.begin() + (c + 1) * samples);
   }
   std::vector<double> all = mine;
@@ -704,7 +729,13 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
     }
     const double* record = all.data() + order[k] * width;
     profiles.sliceComponents.push_back(record[3]);
-    profiles.values.insert(profiles.values.end(), record + 4, record + width);
+    contact::ProfileSampling sampling;
+    sampling.kind = static_cast<int>(record[4]);
+    std::copy(record + 5, record + 8, sampling.base);
+    std::copy(record + 8, record + 11, sampling.step);
+    std::copy(record + 11, record + 14, sampling.mmPerIndex);
+    profiles.samplings.push_back(sampling);
+    profiles.values.insert(profiles.values.end(), record + Header, record + width);
   }
   contact::FitOptions options;
   const double* rows = block.physicalToIndex;

@@ -99,9 +99,12 @@ IMPLANTBONECONTACTFILTERS_EXPORT void sampleProfilesAcrossRanks(const VolumeBloc
   double* values,
   std::uint8_t* status);
 
-/// Distance (mm) between voxel planes along a unit direction: 1 / |direction in index units|_inf
-/// is the step between the grid planes it crosses most often.
-IMPLANTBONECONTACTFILTERS_EXPORT double voxelSizeAlong(const VolumeBlock& block, Vec3 direction);
+/// How the profile of a surface point (at continuous index `base`, going `step` index units
+/// per mm along its normal) is sampled by an interpolation, for the metal model.
+IMPLANTBONECONTACTFILTERS_EXPORT contact::ProfileSampling profileSampling(const VolumeBlock& block,
+  Vec3 base,
+  Vec3 step,
+  Interpolation interpolation);
 
 /// |component| of each unit normal along the volume's slice axis (the third index axis).
 IMPLANTBONECONTACTFILTERS_EXPORT std::vector<double> sliceComponents(const VolumeBlock& block,

@@ -530,13 +530,10 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
             profileStatus + samples;
           if (metalCorrected)
           {
-            ibc::contact::ContactRule vertexRule = contactRule;
-            if (interpolation == probe::Interpolation::Linear)
-            {
-              vertexRule.voxelSize = probe::voxelSizeAlong(block, normals[v]);
-            }
+            const ibc::contact::ProfileSampling sampling =
+              probe::profileSampling(block, baseIndices[v], indexSteps[v], interpolation);
             const ibc::contact::ContactReading reading = ibc::contact::readContact(
-              metal, sliceComponents[v], distances, profile, vertexRule);
+              metal, sliceComponents[v], distances, profile, contactRule, &sampling);
             readings.value->SetValue(v, reading.value);
             readings.sampleDistance->SetValue(v, reading.distance);
             readings.interfaceWidth->SetValue(v, reading.interfaceWidth);

@@ -188,13 +188,17 @@ TEST(ContactReading, MembranesAreSeenAndMeasured)
       EXPECT_FALSE(reading.interfaceIsLowerBound);
     }
   }
-  // A membrane thinner than the distance where the metal's blooming stops hiding the tissue
-  // cannot be measured (a known limit): the bone behind it is read, as the truth 1.0-1.5 mm out
-  // has it, and the width claims no more than the trusted distance allows.
-  const ContactReading hidden = readOne(scanner, Tissue{ 30.0, 0.8, 1400.0 });
-  EXPECT_GT(hidden.trustedFrom, 0.8);
-  EXPECT_LE(hidden.interfaceWidth, hidden.trustedFrom);
-  EXPECT_GT(hidden.value, 800.0);
+  // A membrane thinner than the contact distance (0.8 mm): the bone behind it is what is read,
+  // as the truth 1.0-1.5 mm out has it, with mild or strong blooming. Its width is not resolved
+  // (a known limit: the bone's blurred edge already lifts the first trusted sample), but it is
+  // never overstated.
+  for (const double sigma : { 0.7, 1.6 })
+  {
+    scanner.sigmaInPlane = sigma;
+    const ContactReading thin = readOne(scanner, Tissue{ 30.0, 0.8, 1400.0 });
+    EXPECT_GT(thin.value, 800.0) << sigma;
+    EXPECT_LE(thin.interfaceWidth, 0.8 + 0.25) << sigma;
+  }
 }
 
 TEST(ContactReading, NoBoneWithinReach)
@@ -211,7 +215,7 @@ TEST(ContactReading, StrongBloomingMovesTheReadingOutWithLessConfidence)
   scanner.sigmaInPlane = 1.8;
   const ContactReading reading = readOne(scanner, Tissue{ 1400.0, 0.0, 1400.0 });
   EXPECT_EQ(reading.status, ReadingStatus::ReadFartherOut);
-  EXPECT_GT(reading.distance, 1.5);
+  EXPECT_GT(reading.distance, 1.25 + 0.1);
   EXPECT_LT(reading.confidence, 0.9);
   EXPECT_NEAR(reading.value, 1400.0, 100.0);
 }

@@ -11,8 +11,9 @@ width error. Prints the table and writes it as CSV.
 Goals (printed as GOAL MET / GOAL MISSED): the default mode at least as good as the best fixed
 offset on every case, >= 97 % where layers are >= 2 mm and blooming sigma <= 1.5 mm, membranes
 >= 1.5 mm detected on >= 95 % of their vertices with median width error <= 0.3 mm. Enforced (the
-floor this version holds): within 0.05 of the best fixed offset and of Automatic on every case,
-no NaN.
+floor this version holds): at least the best fixed offset and Automatic on every case (0.2 %
+slack), no NaN; where blooming sigma <= 1 mm, >= 92 % with layers >= 2 mm and membranes
+detected on >= 90 % with median width error <= 0.55 mm.
 
 `--quick` runs every fourth case."""
 import csv
@@ -137,7 +138,11 @@ for label, changes in CASES:
     sys.stdout.flush()
 
     # The issue's goals are printed as GOAL lines (met or not); the checks that fail the test are
-    # the floor this version holds on every case.
+    # the floor this version holds.
+    checks.check(row["nan"] == 0, "%s: no NaN (%d)" % (label, row["nan"]))
+    if row["judged"] == 0:
+        print("(no vertex has the same class over 1.0-1.5 mm: accuracy not judged)")
+        continue
     blooming_sigma = 0.5 * settings["BloomingWidth"]
     layers = settings["ContactLayerThickness"] if settings["ContactPattern"] != "Loosened" else 5.0
     membrane = settings["MembraneThickness"] if settings["MembraneThickness"] >= 0 else layers
@@ -148,14 +153,16 @@ for label, changes in CASES:
     if row["membrane vertices"] >= 20:
         goal(row["detected"] >= 0.95, "%s: membranes detected on %.3f >= 0.95" % (label, row["detected"]))
         goal(row["width error"] <= 0.3, "%s: median width error %.2f <= 0.3 mm" % (label, row["width error"]))
-    if row["judged"] == 0:
-        print("(no vertex has the same class over 1.0-1.5 mm: accuracy not judged)")
-        continue
-    checks.check(row["default"] >= row["best offset"] - 0.05,
-                 "%s: default %.4f within 0.05 of the best fixed offset %.4f" % (label, row["default"], row["best offset"]))
-    checks.check(row["default"] >= row["automatic"] - 0.05,
-                 "%s: default %.4f within 0.05 of Automatic %.4f" % (label, row["default"], row["automatic"]))
-    checks.check(row["nan"] == 0, "%s: no NaN (%d)" % (label, row["nan"]))
+    checks.check(row["default"] >= row["best offset"] - 0.002 and row["default"] >= row["automatic"] - 0.002,
+                 "%s: default %.4f at least the best fixed offset %.4f and Automatic %.4f"
+                 % (label, row["default"], row["best offset"], row["automatic"]))
+    if blooming_sigma <= 1.0:
+        if min(layers, membrane) >= 2.0:
+            checks.check(row["default"] >= 0.92, "%s: default %.4f >= 0.92 (blooming sigma <= 1 mm)" % (label, row["default"]))
+        if row["membrane vertices"] >= 20:
+            checks.check(row["detected"] >= 0.9 and row["width error"] <= 0.55,
+                         "%s: membranes detected on %.3f >= 0.9, median width error %.2f <= 0.55 mm"
+                         % (label, row["detected"], row["width error"]))
 
 with open(os.path.join(ibctest.output_dir("ContactSweep"), "contact_sweep.csv"), "w", newline="") as stream:
     writer = csv.DictWriter(stream, fieldnames=header, extrasaction="ignore")
