@@ -27,7 +27,7 @@ constexpr int GridPoints = 9;
 constexpr int GridLevels = 4;
 // The fitted parameters are trusted to this relative precision at best: the model (Gaussian
 // spread, locally constant tissue) is an approximation, whatever the statistics say.
-constexpr double ModelPrecisionFloor = 0.03;
+constexpr double ModelPrecisionFloor = 0.015;
 // A metal model needs a metal: its value must exceed any tissue's.
 constexpr double MinimumMetalHU = 2000.0;
 // Lowest and highest tissue levels a profile's constant tissue may take in the fit.
@@ -51,6 +51,12 @@ constexpr double BoneLevelReach = 2.0;
 // where it lies this many uncertainties from the bone threshold, up to this uncertainty (HU).
 constexpr double DecisionMargin = 2.0;
 constexpr double DecisiveUncertaintyCap = 400.0;
+// Second fit pass: each profile's tissue level is read where the metal share is below this, and
+// its window ends TissueEdgeMargin (mm) before the corrected tissue first departs from it by more
+// than TissueEdgeStep (HU).
+constexpr double ReferenceShare = 0.2;
+constexpr double TissueEdgeStep = 300.0;
+constexpr double TissueEdgeMargin = 0.5;
 // Confidence falls by e for every this many mm the reading had to move out of the contact band.
 constexpr double ConfidenceDecayLength = 0.5;
 
@@ -383,12 +389,18 @@ CorrectedProfile correctProfile(const MetalModel& model,
     {
       continue;
     }
-    // How far the metal term could be off here, from the precision of the spread and the metal.
+    // How far the metal term could be off here, from the precision of the spread and the metal
+    // value.
     const double u = d / sigma;
     const double slopeInLogSigma = InverseSqrtTwoPi * std::exp(-0.5 * u * u) * u;
     const double uncertainty = model.metalHU *
       (slopeInLogSigma * model.relativeSigmaError + w * model.relativeMetalError) / (1.0 - w);
     const double tissue = (values[i] - w * model.metalHU) / (1.0 - w);
+    const double innermost = sampling.innermostShare(d, sigma);
+    if ((1.0 - innermost) * tissue + innermost * model.metalHU >= model.clipHU - 1.0)
+    {
+      continue; // a voxel it reads is clipped: the sample reads low, the model cannot say how
+    }
     profile.tissue[i] = tissue;
     // Trusted where the metal term is precise, or precise enough that the sample is clearly
     // bone or clearly not.
@@ -502,96 +514,11 @@ Interface findInterface(const std::vector<double>& distances,
   found.layerLevel = levels.empty() ? front : medianInPlace(levels);
   return found;
 }
-} // namespace
-
-double ProfileSampling::share(double distance, double sigma) const
+/// Fits the metal value and the spreads to the usable profiles (model.clipHU set); false when
+/// there is nothing to fit.
+bool fitSpreads(const std::vector<UsableProfile>& usable, const FitOptions& options,
+  MetalModel& model)
 {
-  if (this->kind == Point)
-  {
-    return shareAt(distance, sigma);
-  }
-  // Each voxel of the stencil lies mmPerIndex . (voxel - sample) farther along the normal.
-  double offsets[3][2];
-  double weights[3][2];
-  for (int axis = 0; axis < 3; ++axis)
-  {
-    const double x = this->base[axis] + distance * this->step[axis];
-    if (this->kind == Nearest)
-    {
-      offsets[axis][0] = (std::floor(x + 0.5) - x) * this->mmPerIndex[axis];
-      weights[axis][0] = 1.0;
-      weights[axis][1] = 0.0;
-      offsets[axis][1] = 0.0;
-      continue;
-    }
-    const double low = std::floor(x);
-    const double t = x - low;
-    offsets[axis][0] = -t * this->mmPerIndex[axis];
-    offsets[axis][1] = (1.0 - t) * this->mmPerIndex[axis];
-    weights[axis][0] = 1.0 - t;
-    weights[axis][1] = t;
-  }
-  double share = 0.0;
-  for (int corner = 0; corner < 8; ++corner)
-  {
-    const int a = corner & 1;
-    const int b = (corner >> 1) & 1;
-    const int c = (corner >> 2) & 1;
-    const double weight = weights[0][a] * weights[1][b] * weights[2][c];
-    if (weight > 0.0)
-    {
-      share += weight * shareAt(distance + offsets[0][a] + offsets[1][b] + offsets[2][c], sigma);
-    }
-  }
-  return share;
-}
-
-double MetalModel::edgeSigma(double sliceComponent) const
-{
-  const double c2 = std::min(1.0, sliceComponent * sliceComponent);
-  return std::sqrt(this->sigmaInPlane * this->sigmaInPlane * (1.0 - c2) +
-    this->sigmaThroughPlane * this->sigmaThroughPlane * c2);
-}
-
-double MetalModel::metalShare(double distance, double sliceComponent) const
-{
-  return shareAt(distance, this->edgeSigma(sliceComponent));
-}
-
-double detectClip(const FitProfiles& profiles)
-{
-  const std::size_t samples = profiles.distances.size();
-  double maximum = -std::numeric_limits<double>::infinity();
-  for (const double value : profiles.values)
-  {
-    if (std::isfinite(value))
-    {
-      maximum = std::max(maximum, value);
-    }
-  }
-  std::int64_t inside = 0;
-  std::int64_t atMaximum = 0;
-  for (std::size_t p = 0; p < profiles.count(); ++p)
-  {
-    for (std::size_t s = 0; s < samples; ++s)
-    {
-      const double value = profiles.values[p * samples + s];
-      if (profiles.distances[s] < 0.0 && std::isfinite(value))
-      {
-        ++inside;
-        atMaximum += value >= maximum - 0.5 ? 1 : 0;
-      }
-    }
-  }
-  return inside > 0 && atMaximum * 50 >= inside ? maximum
-                                                : std::numeric_limits<double>::infinity();
-}
-
-MetalModel fitMetalModel(const FitProfiles& profiles, const FitOptions& options)
-{
-  MetalModel model;
-  model.clipHU = detectClip(profiles);
-  const std::vector<UsableProfile> usable = usableProfiles(profiles, options, model.clipHU);
   std::vector<const UsableProfile*> inPlane;
   std::vector<const UsableProfile*> throughPlane;
   for (const UsableProfile& profile : usable)
@@ -606,7 +533,7 @@ MetalModel fitMetalModel(const FitProfiles& profiles, const FitOptions& options)
   }
   if (inPlane.empty())
   {
-    return model;
+    return false;
   }
   const double scale = options.robustScale;
 
@@ -685,6 +612,167 @@ MetalModel fitMetalModel(const FitProfiles& profiles, const FitOptions& options)
       zStep)
                                          .first);
     model.throughPlaneFitted = true;
+  }
+
+  return true;
+}
+
+/// Ends each profile's fit window before its first tissue edge as the model so far shows it: a
+/// profile's tissue level is one constant in the fit, and a membrane in front of bone (common to
+/// every vertex of a loosened stem) would otherwise bend the fitted tail.
+void trimAtTissueEdges(std::vector<UsableProfile>& usable, const MetalModel& model)
+{
+  for (UsableProfile& profile : usable)
+  {
+    const double sigma = model.edgeSigma(profile.sliceComponent);
+    double reference = std::numeric_limits<double>::quiet_NaN();
+    std::size_t keep = profile.distances.size();
+    for (std::size_t i = 0; i < profile.distances.size(); ++i)
+    {
+      const double d = profile.distances[i];
+      const double w = profile.sampling.share(d, sigma);
+      if (d < 0.0 || w > ReferenceShare)
+      {
+        continue;
+      }
+      const double tissue = (profile.values[i] - w * model.metalHU) / (1.0 - w);
+      if (std::isnan(reference))
+      {
+        reference = tissue;
+      }
+      else if (std::abs(tissue - reference) > TissueEdgeStep)
+      {
+        // Drop the edge and its blurred approach.
+        keep = i;
+        while (keep > 0 && profile.distances[keep - 1] > d - TissueEdgeMargin)
+        {
+          --keep;
+        }
+        break;
+      }
+    }
+    profile.distances.resize(keep);
+    profile.values.resize(keep);
+  }
+  usable.erase(std::remove_if(usable.begin(), usable.end(),
+                 [](const UsableProfile& p) { return p.distances.size() < 4; }),
+    usable.end());
+}
+} // namespace
+
+double ProfileSampling::share(double distance, double sigma) const
+{
+  if (this->kind == Point)
+  {
+    return shareAt(distance, sigma);
+  }
+  // Each voxel of the stencil lies mmPerIndex . (voxel - sample) farther along the normal.
+  double offsets[3][2];
+  double weights[3][2];
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    const double x = this->base[axis] + distance * this->step[axis];
+    if (this->kind == Nearest)
+    {
+      offsets[axis][0] = (std::floor(x + 0.5) - x) * this->mmPerIndex[axis];
+      weights[axis][0] = 1.0;
+      weights[axis][1] = 0.0;
+      offsets[axis][1] = 0.0;
+      continue;
+    }
+    const double low = std::floor(x);
+    const double t = x - low;
+    offsets[axis][0] = -t * this->mmPerIndex[axis];
+    offsets[axis][1] = (1.0 - t) * this->mmPerIndex[axis];
+    weights[axis][0] = 1.0 - t;
+    weights[axis][1] = t;
+  }
+  double share = 0.0;
+  for (int corner = 0; corner < 8; ++corner)
+  {
+    const int a = corner & 1;
+    const int b = (corner >> 1) & 1;
+    const int c = (corner >> 2) & 1;
+    const double weight = weights[0][a] * weights[1][b] * weights[2][c];
+    if (weight > 0.0)
+    {
+      share += weight * shareAt(distance + offsets[0][a] + offsets[1][b] + offsets[2][c], sigma);
+    }
+  }
+  return share;
+}
+
+double ProfileSampling::innermostShare(double distance, double sigma) const
+{
+  if (this->kind != Linear)
+  {
+    return this->share(distance, sigma);
+  }
+  double nearest = distance;
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    const double x = this->base[axis] + distance * this->step[axis];
+    const double t = x - std::floor(x);
+    nearest += std::min(-t * this->mmPerIndex[axis], (1.0 - t) * this->mmPerIndex[axis]);
+  }
+  return shareAt(nearest, sigma);
+}
+
+double MetalModel::edgeSigma(double sliceComponent) const
+{
+  const double c2 = std::min(1.0, sliceComponent * sliceComponent);
+  return std::sqrt(this->sigmaInPlane * this->sigmaInPlane * (1.0 - c2) +
+    this->sigmaThroughPlane * this->sigmaThroughPlane * c2);
+}
+
+double MetalModel::metalShare(double distance, double sliceComponent) const
+{
+  return shareAt(distance, this->edgeSigma(sliceComponent));
+}
+
+double detectClip(const FitProfiles& profiles)
+{
+  const std::size_t samples = profiles.distances.size();
+  double maximum = -std::numeric_limits<double>::infinity();
+  for (const double value : profiles.values)
+  {
+    if (std::isfinite(value))
+    {
+      maximum = std::max(maximum, value);
+    }
+  }
+  std::int64_t inside = 0;
+  std::int64_t atMaximum = 0;
+  for (std::size_t p = 0; p < profiles.count(); ++p)
+  {
+    for (std::size_t s = 0; s < samples; ++s)
+    {
+      const double value = profiles.values[p * samples + s];
+      if (profiles.distances[s] < 0.0 && std::isfinite(value))
+      {
+        ++inside;
+        atMaximum += value >= maximum - 0.5 ? 1 : 0;
+      }
+    }
+  }
+  return inside > 0 && atMaximum * 50 >= inside ? maximum
+                                                : std::numeric_limits<double>::infinity();
+}
+
+MetalModel fitMetalModel(const FitProfiles& profiles, const FitOptions& options)
+{
+  MetalModel model;
+  model.clipHU = detectClip(profiles);
+  std::vector<UsableProfile> usable = usableProfiles(profiles, options, model.clipHU);
+  if (!fitSpreads(usable, options, model))
+  {
+    return model;
+  }
+  // Once more, each profile only up to its first tissue edge.
+  trimAtTissueEdges(usable, model);
+  if (!fitSpreads(usable, options, model))
+  {
+    return model;
   }
 
   // --- Is there a metal at all? Inside the surface the CT must read far above any tissue.

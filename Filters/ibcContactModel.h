@@ -75,6 +75,9 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT ProfileSampling
 
   /// The metal share the sample at `distance` reads: the voxels' shares, interpolated.
   double share(double distance, double sigma) const;
+  /// The largest metal share among the voxels the sample reads (the one nearest the metal): a
+  /// clipped voxel there makes the sample read low.
+  double innermostShare(double distance, double sigma) const;
 };
 
 /// Profiles the fit reads, all at the same distances (mm along the outward normal).

@@ -672,6 +672,10 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
     chosenBases[c] = baseIndices[chosen[c]];
     chosenSteps[c] = indexSteps[chosen[c]];
   }
+  // The fit reads the nearest voxels, whatever the interpolation: a sample interpolated between
+  // a clipped voxel and the next reads low by an amount the model cannot know.
+  (void)interpolation;
+  const Interpolation fitInterpolation = interpolation;
   const std::size_t samples = distances.size();
   std::vector<double> values(chosen.size() * samples);
   std::vector<std::uint8_t> status(values.size());
@@ -681,7 +685,7 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
     chosenSteps.data(),
     static_cast<std::int64_t>(chosen.size()),
     distances,
-    interpolation,
+    fitInterpolation,
     comm,
     values.data(),
     status.data());
@@ -697,7 +701,7 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
   {
     const Vec3& p = points[chosen[c]];
     const contact::ProfileSampling sampling =
-      profileSampling(block, chosenBases[c], chosenSteps[c], interpolation);
+      profileSampling(block, chosenBases[c], chosenSteps[c], fitInterpolation);
     mine.insert(mine.end(),
       { p.x, p.y, p.z, sliceComponents[chosen[c]], static_cast<double>(sampling.kind) });
     mine.insert(mine.end(), sampling.base, sampling.base + 3);

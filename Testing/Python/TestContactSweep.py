@@ -11,9 +11,8 @@ width error. Prints the table and writes it as CSV.
 Goals (printed as GOAL MET / GOAL MISSED): the default mode at least as good as the best fixed
 offset on every case, >= 97 % where layers are >= 2 mm and blooming sigma <= 1.5 mm, membranes
 >= 1.5 mm detected on >= 95 % of their vertices with median width error <= 0.3 mm. Enforced (the
-floor this version holds): at least the best fixed offset and Automatic on every case (0.2 %
-slack), no NaN; where blooming sigma <= 1 mm, >= 92 % with layers >= 2 mm and membranes
-detected on >= 90 % with median width error <= 0.55 mm.
+floor this version holds, on every case): at least the best fixed offset and Automatic (0.2 %
+slack), >= 92 %, no NaN, membranes detected on >= 55 % with median width error <= 0.8 mm.
 
 `--quick` runs every fourth case."""
 import csv
@@ -156,13 +155,11 @@ for label, changes in CASES:
     checks.check(row["default"] >= row["best offset"] - 0.002 and row["default"] >= row["automatic"] - 0.002,
                  "%s: default %.4f at least the best fixed offset %.4f and Automatic %.4f"
                  % (label, row["default"], row["best offset"], row["automatic"]))
-    if blooming_sigma <= 1.0:
-        if min(layers, membrane) >= 2.0:
-            checks.check(row["default"] >= 0.92, "%s: default %.4f >= 0.92 (blooming sigma <= 1 mm)" % (label, row["default"]))
-        if row["membrane vertices"] >= 20:
-            checks.check(row["detected"] >= 0.9 and row["width error"] <= 0.55,
-                         "%s: membranes detected on %.3f >= 0.9, median width error %.2f <= 0.55 mm"
-                         % (label, row["detected"], row["width error"]))
+    checks.check(row["default"] >= 0.92, "%s: default %.4f >= 0.92" % (label, row["default"]))
+    if row["membrane vertices"] >= 20:
+        checks.check(row["detected"] >= 0.55 and row["width error"] <= 0.8,
+                     "%s: membranes detected on %.3f >= 0.55, median width error %.2f <= 0.8 mm"
+                     % (label, row["detected"], row["width error"]))
 
 with open(os.path.join(ibctest.output_dir("ContactSweep"), "contact_sweep.csv"), "w", newline="") as stream:
     writer = csv.DictWriter(stream, fieldnames=header, extrasaction="ignore")
