@@ -57,6 +57,11 @@ constexpr double DecisiveUncertaintyCap = 400.0;
 constexpr double ReferenceShare = 0.2;
 constexpr double TissueEdgeStep = 300.0;
 constexpr double TissueEdgeMargin = 0.5;
+// mm: a voxel offset along the normal this small changes a metal share by a negligible amount
+// (second order in the offset), so the interpolated share treats both voxels of that axis alike.
+constexpr double NegligibleVoxelOffset = 0.02;
+// Beyond this many edge spreads the metal's share is below 2.3e-4 (3 HU of a 12000 HU metal).
+constexpr double NegligibleMetalReach = 3.5;
 // Confidence falls by e for every this many mm the reading had to move out of the contact band.
 constexpr double ConfidenceDecayLength = 0.5;
 
@@ -129,7 +134,8 @@ std::vector<UsableProfile> usableProfiles(const FitProfiles& profiles,
     {
       const double d = profiles.distances[s];
       const double value = profiles.values[p * samples + s];
-      if (d < options.fitStart || d > options.fitEnd || !std::isfinite(value) ||
+      if (s % static_cast<std::size_t>(std::max(1, options.sampleStride)) != 0 ||
+        d < options.fitStart || d > options.fitEnd || !std::isfinite(value) ||
         value >= clip - options.clipMargin)
       {
         continue;
@@ -309,20 +315,32 @@ std::vector<double> runningMedian(const double* values, std::size_t first, std::
   int halfWidth)
 {
   std::vector<double> result(count, std::numeric_limits<double>::quiet_NaN());
-  std::vector<double> window;
+  constexpr int MaximumWindow = 64;
+  double window[MaximumWindow];
+  halfWidth = std::min(halfWidth, (MaximumWindow - 1) / 2);
   for (std::size_t i = first; i < count; ++i)
   {
-    window.clear();
     const std::size_t low = i >= first + halfWidth ? i - halfWidth : first;
     const std::size_t high = std::min(count - 1, i + halfWidth);
+    int size = 0;
     for (std::size_t j = low; j <= high; ++j)
     {
       if (std::isfinite(values[j]))
       {
-        window.push_back(values[j]);
+        // Insertion sort: the window is a handful of samples.
+        int k = size++;
+        while (k > 0 && window[k - 1] > values[j])
+        {
+          window[k] = window[k - 1];
+          --k;
+        }
+        window[k] = values[j];
       }
     }
-    result[i] = medianInPlace(window);
+    if (size > 0)
+    {
+      result[i] = size % 2 ? window[size / 2] : 0.5 * (window[size / 2 - 1] + window[size / 2]);
+    }
   }
   return result;
 }
@@ -380,6 +398,13 @@ CorrectedProfile correctProfile(const MetalModel& model,
     }
     if (!model.valid)
     {
+      profile.tissue[i] = values[i];
+      trusted[i] = 1;
+      continue;
+    }
+    if (d > NegligibleMetalReach * sigma + sampling.reach())
+    {
+      // The metal's share is negligible even at the nearest voxel read: tissue only.
       profile.tissue[i] = values[i];
       trusted[i] = 1;
       continue;
@@ -680,8 +705,16 @@ double ProfileSampling::share(double distance, double sigma) const
       offsets[axis][1] = 0.0;
       continue;
     }
-    const double low = std::floor(x);
-    const double t = x - low;
+    const double t = x - std::floor(x);
+    if (std::abs(this->mmPerIndex[axis]) < NegligibleVoxelOffset)
+    {
+      // The normal barely crosses this axis: both voxels sit at about the same distance.
+      offsets[axis][0] = 0.0;
+      offsets[axis][1] = 0.0;
+      weights[axis][0] = 1.0;
+      weights[axis][1] = 0.0;
+      continue;
+    }
     offsets[axis][0] = -t * this->mmPerIndex[axis];
     offsets[axis][1] = (1.0 - t) * this->mmPerIndex[axis];
     weights[axis][0] = 1.0 - t;
@@ -700,6 +733,12 @@ double ProfileSampling::share(double distance, double sigma) const
     }
   }
   return share;
+}
+
+double ProfileSampling::reach() const
+{
+  return std::abs(this->mmPerIndex[0]) + std::abs(this->mmPerIndex[1]) +
+    std::abs(this->mmPerIndex[2]);
 }
 
 double ProfileSampling::innermostShare(double distance, double sigma) const

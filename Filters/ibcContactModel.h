@@ -75,6 +75,8 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT ProfileSampling
 
   /// The metal share the sample at `distance` reads: the voxels' shares, interpolated.
   double share(double distance, double sigma) const;
+  /// How much nearer the metal (mm along the normal) a voxel the sample reads can lie.
+  double reach() const;
   /// The largest metal share among the voxels the sample reads (the one nearest the metal): a
   /// clipped voxel there makes the sample read low.
   double innermostShare(double distance, double sigma) const;
@@ -96,6 +98,7 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT FitOptions
   double sliceSpacing = 1.0;   ///< mm
   double fitStart = -3.0;      ///< mm: the part of each profile the fit reads
   double fitEnd = 3.0;
+  int sampleStride = 2;        ///< the fit reads every this many samples (0.2 mm apart)
   double clipMargin = 300.0;   ///< HU below the clip that interpolation may still have mixed
   double robustScale = 150.0;  ///< HU: residuals beyond this count less and less
   double minimumSigma = 0.1;

@@ -124,7 +124,7 @@ IMPLANTBONECONTACTFILTERS_EXPORT contact::MetalModel fitMetalAcrossRanks(const V
   const std::vector<double>& distances,
   Interpolation interpolation,
   const Collective& comm,
-  std::int64_t fitProfileTarget = 3000);
+  std::int64_t fitProfileTarget = 1500);
 
 /// Distances (mm) along the normal at which a mode samples.
 struct IMPLANTBONECONTACTFILTERS_EXPORT SamplingPlan
