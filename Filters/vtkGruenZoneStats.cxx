@@ -25,6 +25,8 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 vtkStandardNewMacro(vtkGruenZoneStats);
 vtkCxxSetObjectMacro(vtkGruenZoneStats, Controller, vtkMultiProcessController);
@@ -33,13 +35,78 @@ namespace contact = ibc::contact;
 
 namespace
 {
-vtkSmartPointer<vtkDoubleArray> column(const std::string& name)
+/// A point array's first components, sized to the surface, when any rank's input has it
+/// (`present` says whether it does); empty otherwise, the same on every rank.
+std::vector<double> agreedPointArray(vtkPolyData* input,
+  const char* name,
+  const ibc::Collective& comm,
+  double missing,
+  bool& present)
 {
-  auto array = vtkSmartPointer<vtkDoubleArray>::New();
-  array->SetName(name.c_str());
-  return array;
+  vtkDataArray* array = input->GetPointData()->GetArray(name);
+  double found = array ? 1.0 : 0.0;
+  comm.maximum(&found, 1);
+  present = found > 0.0;
+  std::vector<double> values = ibc::firstComponent(array);
+  values.resize(present ? static_cast<std::size_t>(input->GetNumberOfPoints()) : 0, missing);
+  return values;
 }
+
+/// The per-zone table: one row per zone (on the rank that holds the rows), the interface and
+/// confidence columns when the probe made them.
+void fillZoneTable(vtkTable* table,
+  const std::vector<contact::ZoneRow>& rows,
+  const std::string& name,
+  bool withInterface,
+  bool withConfidence,
+  bool holdsRows)
+{
+  using Field = double contact::ZoneRow::*;
+  std::vector<std::pair<std::string, Field>> fields = { { "Area", &contact::ZoneRow::area },
+    { name + "Min", &contact::ZoneRow::minimum }, { name + "Max", &contact::ZoneRow::maximum },
+    { name + "Mean", &contact::ZoneRow::mean },
+    { name + "Std", &contact::ZoneRow::standardDeviation },
+    { name + "Median", &contact::ZoneRow::median },
+    { "CorticalFraction", &contact::ZoneRow::corticalFraction },
+    { "CancellousFraction", &contact::ZoneRow::cancellousFraction },
+    { "SoftTissueFraction", &contact::ZoneRow::softTissueFraction },
+    { "ValidFraction", &contact::ZoneRow::validFraction } };
+  if (withInterface)
+  {
+    fields.insert(fields.end(),
+      { { "InterfaceWidthMean", &contact::ZoneRow::interfaceWidthMean },
+        { "InterfaceOver1mmFraction", &contact::ZoneRow::interfaceOver1mmFraction },
+        { "InterfaceOver2mmFraction", &contact::ZoneRow::interfaceOver2mmFraction } });
+  }
+  if (withConfidence)
+  {
+    fields.emplace_back("ConfidentFraction", &contact::ZoneRow::confidentFraction);
+  }
+  const std::vector<contact::ZoneRow> none;
+  const std::vector<contact::ZoneRow>& shown = holdsRows ? rows : none;
+  vtkNew<vtkIntArray> zoneColumn;
+  zoneColumn->SetName("Zone");
+  vtkNew<vtkTypeInt64Array> countColumn;
+  countColumn->SetName("NumberOfPoints");
+  for (const contact::ZoneRow& row : shown)
+  {
+    zoneColumn->InsertNextValue(row.zone);
+    countColumn->InsertNextValue(row.numberOfPoints);
+  }
+  table->AddColumn(zoneColumn);
+  table->AddColumn(countColumn);
+  for (const auto& field : fields)
+  {
+    vtkNew<vtkDoubleArray> column;
+    column->SetName(field.first.c_str());
+    for (const contact::ZoneRow& row : shown)
+    {
+      column->InsertNextValue(row.*field.second);
+    }
+    table->AddColumn(column);
+  }
 }
+} // namespace
 
 vtkGruenZoneStats::vtkGruenZoneStats()
 {
@@ -170,86 +237,19 @@ int vtkGruenZoneStats::RequestData(vtkInformation*,
     zoneList.push_back(zone);
   }
   // The probe's interface widths and confidences, where the metal-corrected mode made them.
-  vtkDataArray* widthArray = input->GetPointData()->GetArray("InterfaceWidth");
-  vtkDataArray* confidenceArray = input->GetPointData()->GetArray("SampleConfidence");
-  double present[2] = { widthArray ? 1.0 : 0.0, confidenceArray ? 1.0 : 0.0 };
-  comm.maximum(present, 2);
-  std::vector<double> widths = ibc::firstComponent(widthArray);
-  std::vector<double> confidences = ibc::firstComponent(confidenceArray);
-  widths.resize(present[0] > 0.0 ? points.size() : 0, std::numeric_limits<double>::quiet_NaN());
-  confidences.resize(present[1] > 0.0 ? points.size() : 0, 0.0);
+  bool withWidths = false;
+  bool withConfidences = false;
+  const std::vector<double> widths =
+    agreedPointArray(input, "InterfaceWidth", comm, std::numeric_limits<double>::quiet_NaN(), withWidths);
+  const std::vector<double> confidences =
+    agreedPointArray(input, "SampleConfidence", comm, 0.0, withConfidences);
   const std::vector<contact::ZoneRow> rows = contact::zoneStatistics(
     zones, values, classes, areas, owned, zoneList, comm, widths, confidences);
 
   // Every rank computes the table; only rank 0 outputs it, so that writers that concatenate
   // the ranks' rows (Save Data under MPI) write it once.
   const std::string name = valueArray && valueArray->GetName() ? valueArray->GetName() : "Value";
-  vtkNew<vtkIntArray> zoneColumn;
-  zoneColumn->SetName("Zone");
-  vtkNew<vtkTypeInt64Array> countColumn;
-  countColumn->SetName("NumberOfPoints");
-  auto area = column("Area");
-  auto minimum = column(name + "Min");
-  auto maximum = column(name + "Max");
-  auto mean = column(name + "Mean");
-  auto deviation = column(name + "Std");
-  auto median = column(name + "Median");
-  auto cortical = column("CorticalFraction");
-  auto cancellous = column("CancellousFraction");
-  auto soft = column("SoftTissueFraction");
-  auto valid = column("ValidFraction");
-  auto widthMean = column("InterfaceWidthMean");
-  auto over1 = column("InterfaceOver1mmFraction");
-  auto over2 = column("InterfaceOver2mmFraction");
-  auto confident = column("ConfidentFraction");
-  if (comm.rank() == 0)
-  {
-    for (const contact::ZoneRow& row : rows)
-    {
-      zoneColumn->InsertNextValue(row.zone);
-      countColumn->InsertNextValue(row.numberOfPoints);
-      area->InsertNextValue(row.area);
-      minimum->InsertNextValue(row.minimum);
-      maximum->InsertNextValue(row.maximum);
-      mean->InsertNextValue(row.mean);
-      deviation->InsertNextValue(row.standardDeviation);
-      median->InsertNextValue(row.median);
-      cortical->InsertNextValue(row.corticalFraction);
-      cancellous->InsertNextValue(row.cancellousFraction);
-      soft->InsertNextValue(row.softTissueFraction);
-      valid->InsertNextValue(row.validFraction);
-      widthMean->InsertNextValue(row.interfaceWidthMean);
-      over1->InsertNextValue(row.interfaceOver1mmFraction);
-      over2->InsertNextValue(row.interfaceOver2mmFraction);
-      confident->InsertNextValue(row.confidentFraction);
-    }
-  }
-  table->AddColumn(zoneColumn);
-  table->AddColumn(countColumn);
-  for (vtkDoubleArray* c : { area.Get(),
-         minimum.Get(),
-         maximum.Get(),
-         mean.Get(),
-         deviation.Get(),
-         median.Get(),
-         cortical.Get(),
-         cancellous.Get(),
-         soft.Get(),
-         valid.Get() })
-  {
-    table->AddColumn(c);
-  }
-  if (present[0] > 0.0)
-  {
-    for (vtkDoubleArray* c : { widthMean.Get(), over1.Get(), over2.Get() })
-    {
-      table->AddColumn(c);
-    }
-  }
-  if (present[1] > 0.0)
-  {
-    table->AddColumn(confident);
-  }
+  fillZoneTable(table, rows, name, withWidths, withConfidences, comm.rank() == 0);
   this->UpdateProgress(1.0);
   return 1;
 }

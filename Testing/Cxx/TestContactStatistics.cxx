@@ -224,3 +224,28 @@ TEST(ZoneTable, AreaWeightedStatistics)
   EXPECT_DOUBLE_EQ(whole.maximum, 1500.0);
   EXPECT_DOUBLE_EQ(whole.median, 300.0);
 }
+
+TEST(ZoneTable, InterfaceWidthsAndConfidence)
+{
+  // Zone 3: widths 0 (area 1), 1.5 (area 2), 2.5 (area 1); zone 5: 0.4 and an unknown width.
+  const std::vector<int> zones{ 3, 3, 3, 5, 5 };
+  const std::vector<double> values{ 300, 30, 30, 1400, 1400 };
+  const std::vector<std::uint8_t> classes{ Cancellous, SoftTissue, SoftTissue, Cortical, Cortical };
+  const std::vector<double> areas{ 1, 2, 1, 3, 1 };
+  const std::vector<char> owned(5, 1);
+  const std::vector<double> widths{ 0.0, 1.5, 2.5, 0.4, std::numeric_limits<double>::quiet_NaN() };
+  const std::vector<double> confidences{ 1.0, 0.9, 0.2, 0.6, 0.0 };
+  const auto rows =
+    zoneStatistics(zones, values, classes, areas, owned, { 0, 3, 5 }, serial, widths, confidences);
+  const ZoneRow& three = rows[1];
+  EXPECT_DOUBLE_EQ(three.interfaceWidthMean, (0.0 * 1 + 1.5 * 2 + 2.5 * 1) / 4);
+  EXPECT_DOUBLE_EQ(three.interfaceOver1mmFraction, 0.75);
+  EXPECT_DOUBLE_EQ(three.interfaceOver2mmFraction, 0.25);
+  EXPECT_DOUBLE_EQ(three.confidentFraction, 0.75); // SampleConfidence >= 0.5 on 3 of 4
+  const ZoneRow& five = rows[2];
+  EXPECT_DOUBLE_EQ(five.interfaceWidthMean, 0.4); // over the area with a known width
+  EXPECT_DOUBLE_EQ(five.interfaceOver1mmFraction, 0.0);
+  EXPECT_DOUBLE_EQ(five.confidentFraction, 0.75);
+  const ZoneRow& whole = rows[0];
+  EXPECT_DOUBLE_EQ(whole.interfaceOver1mmFraction, 3.0 / 7.0);
+}

@@ -151,4 +151,34 @@ broken_source.GetClientSideObject().SetOutput(broken)
 with ibctest.StderrCapture() as captured:
     CorticalClassify(Input=broken_source).UpdatePipeline()
 checks.check("NaN" in captured.text, "a surface with a NaN point: Cortical Classify says so")
+
+# --- Interface (radiolucent zone) and confidence columns against the phantom's true widths: a
+# loosened stem in 2.5 mm membranes, and a press-fit stem in bone.
+for pattern, membrane in (("Loosened", 2.5), ("Press Fit", -1.0)):
+    phantom, probe, classified, zones = chain(dict(ContactPattern=pattern, ContactLayerThickness=5.0,
+                                                   MembraneThickness=membrane, BloomingWidth=1.5))
+    table = table_of(zones)
+    stem = servermanager.Fetch(zones)
+    zone = ibctest.array(stem, "GruenZone")
+    true_width = ibctest.array(stem, "TrueInterfaceWidth")
+    area = vertex_area(stem)
+    checks.check(all(name in table for name in ("InterfaceWidthMean", "InterfaceOver1mmFraction",
+                                                "InterfaceOver2mmFraction", "ConfidentFraction")),
+                 "%s: the zone table has the interface and confidence columns" % pattern)
+    worst = 0.0
+    for row, z in enumerate(table["Zone"]):
+        if z == 0:
+            continue
+        inside = zone == z
+        truth_over_2 = np.sum(area[inside] * (true_width[inside] >= 2.0)) / np.sum(area[inside])
+        truth_mean = np.sum(area[inside] * np.minimum(true_width[inside], 6.0)) / np.sum(area[inside])
+        worst = max(worst, abs(table["InterfaceOver2mmFraction"][row] - truth_over_2))
+        if pattern == "Loosened":
+            checks.near(table["InterfaceWidthMean"][row], truth_mean, 0.5,
+                        "%s zone %d: mean interface width against the truth" % (pattern, z))
+    checks.check(worst <= 0.15, "%s: every zone's share of area with a layer >= 2 mm within 0.15 of the "
+                 "truth (worst %.3f)" % (pattern, worst))
+    checks.check(np.min(table["ConfidentFraction"][1:]) >= 0.9,
+                 "%s: >= 90 %% of every zone's area sampled with confidence (lowest %.3f)"
+                 % (pattern, np.min(table["ConfidentFraction"][1:])))
 checks.finish()
