@@ -185,6 +185,27 @@ checks.check(all(automatic >= value for value in results.values()),
 checks.check(results["offset 0.0 mm"] < 0.5, "offset 0 (what Probe Volume with Model does) fails: %.4f"
              % results["offset 0.0 mm"])
 
+# --- The default (Metal Corrected) mode where there is no metal (a sphere in a random volume):
+# a warning, the values read as they are,
+# confidence 0.25; NaN only where the profile leaves the volume, counted by reason.
+with ibctest.StderrCapture() as captured:
+    plain = servermanager.Fetch(NormalOffsetProbe(Input=sphere, Source=ct))
+checks.check("No metal" in captured.text, "no metal inside the surface: the warning says so")
+confidence = vtk_to_numpy(plain.GetPointData().GetArray("SampleConfidence"))
+checks.check(np.allclose(confidence, 0.25), "no metal: SampleConfidence 0.25 everywhere")
+values = vtk_to_numpy(plain.GetPointData().GetArray("HU"))
+checks.check(np.all(np.isfinite(values)) and values.min() >= -1000 and values.max() <= 3000,
+             "no metal: every point inside the volume has a value within the volume's range")
+with ibctest.StderrCapture() as captured:
+    partly = servermanager.Fetch(NormalOffsetProbe(Input=Sphere(Center=[-20.0, 30.0, 25.0], Radius=8.0),
+                                                   Source=ct))
+hu = vtk_to_numpy(partly.GetPointData().GetArray("HU"))
+counted = partly.GetFieldData().GetArray("PointsOutsideVolume").GetValue(0)
+checks.check(0 < np.isnan(hu).sum() == counted and
+             np.all(np.isnan(vtk_to_numpy(partly.GetPointData().GetArray("InterfaceWidth"))[np.isnan(hu)])),
+             "default mode, half outside the volume: %d NaN, all counted as outside the volume (%d)"
+             % (np.isnan(hu).sum(), counted))
+
 # --- Bad input: an empty surface and a volume without arrays do not crash.
 nothing = ExtractSurface(Input=Clip(Input=sphere, ClipType="Scalar", Scalars=["POINTS", "Normals_X"], Value=10.0))
 empty = NormalOffsetProbe(Input=nothing, Source=ct)
