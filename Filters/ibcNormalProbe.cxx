@@ -377,6 +377,20 @@ void sampleProfilesTyped(const T* data,
     });
 }
 
+// Metal Corrected mode samples every this many mm.
+constexpr double MetalCorrectedStep = 0.1;
+
+/// first, first + step, ... up to last (inclusive, to rounding).
+std::vector<double> evenSteps(double first, double last, double step)
+{
+  const auto count = static_cast<int>(std::lround((last - first) / step)) + 1;
+  std::vector<double> result(static_cast<std::size_t>(std::max(count, 1)));
+  for (std::size_t i = 0; i < result.size(); ++i)
+  {
+    result[i] = first + step * static_cast<double>(i);
+  }
+  return result;
+}
 } // namespace
 
 int stencilReach(Interpolation interpolation)
@@ -754,21 +768,18 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
   return contact::fitMetalModel(profiles, options);
 }
 
+std::vector<double> SamplingPlan::fitDistances() const
+{
+  // From inside the metal, where the fit sees its plateau, to where its tail has faded.
+  return evenSteps(-3.0, 3.0, MetalCorrectedStep);
+}
+
 std::vector<double> SamplingPlan::distances() const
 {
   if (this->mode == Mode::MetalCorrected)
   {
-    // Fine steps from inside the metal (where the fit sees its plateau) out to profileEnd.
-    constexpr double Inside = -3.0;
-    constexpr double Step = 0.1;
-    const auto count =
-      static_cast<int>(std::lround((std::max(this->profileEnd, 1.0) - Inside) / Step)) + 1;
-    std::vector<double> result(static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i)
-    {
-      result[i] = Inside + Step * i;
-    }
-    return result;
+    // Fine steps from the surface out to profileEnd; the fit reads fitDistances().
+    return evenSteps(0.0, std::max(this->profileEnd, 1.0), MetalCorrectedStep);
   }
   if (this->mode == Mode::SingleOffset)
   {

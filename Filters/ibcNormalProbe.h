@@ -136,6 +136,8 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT SamplingPlan
   int profileSamples = 25;
 
   std::vector<double> distances() const;
+  /// Metal Corrected mode: the distances of the profiles the metal model is fitted to.
+  std::vector<double> fitDistances() const;
 };
 
 /// Parameters of the automatic (artefact-aware) mode.

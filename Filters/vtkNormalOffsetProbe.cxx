@@ -494,7 +494,7 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   if (metalCorrected)
   {
     metal = probe::fitMetalAcrossRanks(block, hasVoxels, points, triangles, baseIndices,
-      indexSteps, sliceComponents, distances, interpolation, comm);
+      indexSteps, sliceComponents, plan.fitDistances(), interpolation, comm);
     if (!metal.valid && comm.rank() == 0)
     {
       vtkWarningMacro("No metal shows inside the surface (the CT reads like tissue there): the "
