@@ -62,6 +62,20 @@ constexpr double TissueEdgeMargin = 0.5;
 constexpr double NegligibleVoxelOffset = 0.02;
 // Beyond this many edge spreads the metal's share is below 2.3e-4 (3 HU of a 12000 HU metal).
 constexpr double NegligibleMetalReach = 3.5;
+// The tissue residual is measured on profiles cut this far (HU) from their first tissue level.
+constexpr double ResidualEdgeStep = 150.0;
+// The front level of a layer is at most this share of the bone threshold.
+constexpr double LayerCeilingShare = 0.5;
+// A layer whose edge lies from this many tissue spreads before the contact distance to this many
+// beyond it: the band is read as it is. A layer about as thin as the contact distance comes out
+// too wide, by up to 0.3 mm (its own level is never reached between the metal's blur and the
+// bone's, so the half-way point lies too far out), and its level would then be reported for
+// the bone behind it; a layer well beyond the band is read best from its own level, clear of
+// the bone's blur.
+constexpr double EdgeNearBandInside = 1.0;
+constexpr double EdgeNearBandOutside = 0.2;
+// A bin of the tissue residual is measured from at least this many samples.
+constexpr std::size_t MinimumResidualSamples = 30;
 // Confidence falls by e for every this many mm the reading had to move out of the contact band.
 constexpr double ConfidenceDecayLength = 0.5;
 
@@ -160,13 +174,9 @@ void appendShares(const UsableProfile& profile, double sigma, std::vector<double
   }
 }
 
-/// Robust loss of one profile for given metal shares (one per usable sample) and metal value;
-/// the profile's tissue level is its least-squares best.
-double profileLoss(const UsableProfile& profile,
-  const double* shares,
-  double metal,
-  double scale,
-  std::vector<double>* residuals = nullptr)
+/// A profile's constant tissue level that fits best (least squares) for given metal shares (one
+/// per usable sample) and metal value.
+double tissueLevel(const UsableProfile& profile, const double* shares, double metal)
 {
   double numerator = 0.0;
   double denominator = 0.0;
@@ -176,8 +186,19 @@ double profileLoss(const UsableProfile& profile,
     numerator += (1.0 - w) * (profile.values[i] - w * metal);
     denominator += (1.0 - w) * (1.0 - w);
   }
-  const double tissue =
-    std::clamp(denominator > 1e-9 ? numerator / denominator : 0.0, LowestTissueHU, HighestTissueHU);
+  return std::clamp(
+    denominator > 1e-9 ? numerator / denominator : 0.0, LowestTissueHU, HighestTissueHU);
+}
+
+/// Robust loss of one profile for given metal shares (one per usable sample) and metal value;
+/// the profile's tissue level is its least-squares best.
+double profileLoss(const UsableProfile& profile,
+  const double* shares,
+  double metal,
+  double scale,
+  std::vector<double>* residuals = nullptr)
+{
+  const double tissue = tissueLevel(profile, shares, metal);
   double loss = 0.0;
   for (std::size_t i = 0; i < profile.values.size(); ++i)
   {
@@ -420,7 +441,8 @@ CorrectedProfile correctProfile(const MetalModel& model,
     const double slopeInLogSigma = InverseSqrtTwoPi * std::exp(-0.5 * u * u) * u;
     const double uncertainty = model.metalHU *
       (slopeInLogSigma * model.relativeSigmaError + w * model.relativeMetalError) / (1.0 - w);
-    const double tissue = (values[i] - w * model.metalHU) / (1.0 - w);
+    const double tissue =
+      (values[i] - w * model.metalHU) / (1.0 - w) - model.tissueResidualAt(u);
     const double innermost = sampling.innermostShare(d, sigma);
     if ((1.0 - innermost) * tissue + innermost * model.metalHU >= model.clipHU - 1.0)
     {
@@ -513,7 +535,10 @@ Interface findInterface(const std::vector<double>& distances,
     ? 0.0
     : bandMedian(distances, tissue.data(), distances[start],
         std::max(distances[start], distances[bone] - 2.0 * rule.tissueSigma));
-  front = std::min(front, rule.boneThresholdHU);
+  // A layer's own level sits well below the bone threshold (fibrous tissue, fat); a front level
+  // near it is the bone's blur and the metal's leaking into a thin layer, and would put the
+  // half-way point too far out.
+  front = std::min(front, LayerCeilingShare * rule.boneThresholdHU);
   const double halfWay = 0.5 * (front + peak);
   found.width = distances[start];
   for (std::size_t i = start + 1; i < last; ++i)
@@ -645,7 +670,8 @@ bool fitSpreads(const std::vector<UsableProfile>& usable, const FitOptions& opti
 /// Ends each profile's fit window before its first tissue edge as the model so far shows it: a
 /// profile's tissue level is one constant in the fit, and a membrane in front of bone (common to
 /// every vertex of a loosened stem) would otherwise bend the fitted tail.
-void trimAtTissueEdges(std::vector<UsableProfile>& usable, const MetalModel& model)
+void trimAtTissueEdges(
+  std::vector<UsableProfile>& usable, const MetalModel& model, double edgeStep = TissueEdgeStep)
 {
   for (UsableProfile& profile : usable)
   {
@@ -665,7 +691,7 @@ void trimAtTissueEdges(std::vector<UsableProfile>& usable, const MetalModel& mod
       {
         reference = tissue;
       }
-      else if (std::abs(tissue - reference) > TissueEdgeStep)
+      else if (std::abs(tissue - reference) > edgeStep)
       {
         // Drop the edge and its blurred approach.
         keep = i;
@@ -683,7 +709,103 @@ void trimAtTissueEdges(std::vector<UsableProfile>& usable, const MetalModel& mod
                  [](const UsableProfile& p) { return p.distances.size() < 4; }),
     usable.end());
 }
+/// The model's remaining error in the tissue domain by distance in edge spreads (see
+/// MetalModel::tissueResidual), from the fit's own profiles, each cut before its first tissue
+/// edge: the departure of each corrected sample from its profile's fitted tissue level. The
+/// median over all profiles keeps out the few whose tissue changes inside the window. Bins seen
+/// by too few samples are left NaN.
+std::vector<double> measureTissueResidual(const std::vector<UsableProfile>& usable,
+  const MetalModel& model)
+{
+  const auto bins =
+    static_cast<std::size_t>(std::ceil(NegligibleMetalReach / MetalModel::residualBinWidth));
+  std::vector<std::vector<double>> departures(bins);
+  std::vector<double> shares;
+  for (const UsableProfile& profile : usable)
+  {
+    const double sigma = model.edgeSigma(profile.sliceComponent);
+    shares.clear();
+    appendShares(profile, sigma, shares);
+    const double tissue = tissueLevel(profile, shares.data(), model.metalHU);
+    for (std::size_t i = 0; i < profile.distances.size(); ++i)
+    {
+      const double d = profile.distances[i];
+      const double w = shares[i];
+      const auto bin = static_cast<std::size_t>(d / sigma / MetalModel::residualBinWidth);
+      if (d >= 0.0 && w < 0.5 && bin < bins)
+      {
+        departures[bin].push_back((profile.values[i] - w * model.metalHU) / (1.0 - w) - tissue);
+      }
+    }
+  }
+  std::vector<double> residual(bins, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t b = 0; b < bins; ++b)
+  {
+    if (departures[b].size() >= MinimumResidualSamples)
+    {
+      residual[b] = medianInPlace(departures[b]);
+    }
+  }
+  // Bins nobody measured: beyond the last measured one, the residual's ramp to 0 (see
+  // tissueResidualAt); before the first, its value; between two, the line between them.
+  while (!residual.empty() && std::isnan(residual.back()))
+  {
+    residual.pop_back();
+  }
+  std::size_t previous = residual.size();
+  for (std::size_t b = 0; b < residual.size(); ++b)
+  {
+    if (std::isnan(residual[b]))
+    {
+      continue;
+    }
+    for (std::size_t gap = previous == residual.size() ? 0 : previous + 1; gap < b; ++gap)
+    {
+      const double t = previous == residual.size()
+        ? 1.0
+        : static_cast<double>(gap - previous) / static_cast<double>(b - previous);
+      residual[gap] = previous == residual.size()
+        ? residual[b]
+        : residual[previous] + t * (residual[b] - residual[previous]);
+    }
+    previous = b;
+  }
+  return residual;
+}
 } // namespace
+
+double MetalModel::tissueResidualAt(double spreads) const
+{
+  // Bin centres carry the measured values; beyond the last, the residual falls linearly to 0
+  // at NegligibleMetalReach (where the metal term itself is negligible).
+  const double width = MetalModel::residualBinWidth;
+  const std::vector<double>& r = this->tissueResidual;
+  if (r.empty() || !(spreads >= 0.0) || spreads >= NegligibleMetalReach)
+  {
+    return 0.0;
+  }
+  auto valueAt = [&](std::ptrdiff_t bin, double& centre)
+  {
+    centre = (static_cast<double>(bin) + 0.5) * width;
+    if (bin >= static_cast<std::ptrdiff_t>(r.size()))
+    {
+      centre = NegligibleMetalReach;
+      return 0.0;
+    }
+    return r[static_cast<std::size_t>(std::max<std::ptrdiff_t>(bin, 0))];
+  };
+  const auto below = static_cast<std::ptrdiff_t>(std::floor(spreads / width - 0.5));
+  double lowCentre = 0.0;
+  double highCentre = 0.0;
+  const double low = valueAt(below, lowCentre);
+  const double high = valueAt(below + 1, highCentre);
+  if (below < 0)
+  {
+    return high; // before the first centre: its value
+  }
+  const double t = std::clamp((spreads - lowCentre) / (highCentre - lowCentre), 0.0, 1.0);
+  return low + t * (high - low);
+}
 
 double ProfileSampling::share(double distance, double sigma) const
 {
@@ -813,6 +935,12 @@ MetalModel fitMetalModel(const FitProfiles& profiles, const FitOptions& options)
   {
     return model;
   }
+  // The residual is measured on profiles cut at smaller tissue edges still: a fibrous layer in
+  // front of cancellous bone, common to every vertex of a loosened stem, would otherwise show
+  // as the model's error and be taken out of every profile.
+  std::vector<UsableProfile> flat = usableProfiles(profiles, options, model.clipHU);
+  trimAtTissueEdges(flat, model, ResidualEdgeStep);
+  model.tissueResidual = measureTissueResidual(flat, model);
 
   // --- Is there a metal at all? Inside the surface the CT must read far above any tissue.
   std::vector<double> inside;
@@ -878,7 +1006,18 @@ ContactReading readContact(const MetalModel& model,
   const double bandStart = rule.contactDistance - rule.bandHalfWidth;
   const double bandWidth = 2.0 * rule.bandHalfWidth;
   double from = std::max(bandStart, distances[start]);
-  if (layer.width > rule.contactDistance && std::isfinite(layer.layerLevel))
+  const bool edgeNearBand = layer.width > 0.0 && !layer.lowerBound &&
+    layer.width > rule.contactDistance - EdgeNearBandInside * rule.tissueSigma &&
+    layer.width < rule.contactDistance + EdgeNearBandOutside * rule.tissueSigma;
+  if (edgeNearBand)
+  {
+    // The layer's edge lies about at the contact distance, where a thin layer's width is the
+    // least certain: the tissue the band actually reads, blurred as it is.
+    from = std::min(from, distances[last - 1] - bandWidth);
+    reading.value = bandMedian(distances, profile.tissue.data(), from, from + bandWidth);
+    reading.distance = from + rule.bandHalfWidth;
+  }
+  else if (layer.width > rule.contactDistance && std::isfinite(layer.layerLevel))
   {
     // The non-bone layer reaches beyond the contact distance: its own level.
     reading.value = layer.layerLevel;

@@ -13,7 +13,10 @@
 // sigmaThroughPlane^2 c^2, c the normal's component along the slice axis, so 2 mm slices
 // are allowed for. The fit needs no tissue model beyond "locally constant": M and the spreads
 // are the same for the whole stem, the tissue level is one unknown per profile, and a robust
-// loss lets the profiles whose tissue changes close to the metal count little.
+// loss lets the profiles whose tissue changes close to the metal count little. What the model
+// leaves out (a dark beam-hardening halo, a spread that is not quite Gaussian) is then measured
+// on the same profiles: the median departure of the corrected tissue from each profile's level,
+// by distance in edge spreads, subtracted in the reading.
 //
 // The reading. Subtracting the metal term and dividing by (1 - w) gives the corrected tissue
 // profile T(d) wherever the model's own uncertainty there (from the fit's precision) is small.
@@ -50,11 +53,21 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT MetalModel
   double relativeSigmaError = 0.0; ///< precision of the fitted spreads (relative)
   double relativeMetalError = 0.0; ///< precision of the fitted metal value (relative)
   std::int64_t profilesUsed = 0;
+  /// What the model leaves out, measured on the fit's own profiles: the median of the corrected
+  /// tissue's departure from each profile's tissue level (HU), by distance in edge spreads, bin
+  /// b covering [b, b + 1) x residualBinWidth. A dark beam-hardening halo next to the metal, or
+  /// a point spread that is not quite Gaussian, shows here; the fit alone would bend the metal
+  /// value to absorb it and leave the tissue next to the surface off by a few hundred HU.
+  std::vector<double> tissueResidual;
+  static constexpr double residualBinWidth = 0.25;
 
   /// Edge spread (mm) for a normal whose component along the slice axis is sliceComponent.
   double edgeSigma(double sliceComponent) const;
   /// Share w of the metal at distance d (mm) outside the surface.
   double metalShare(double distance, double sliceComponent) const;
+  /// The tissue residual (HU) at `spreads` edge spreads outside the surface, interpolated
+  /// between bin centres; 0 where it was not measured.
+  double tissueResidualAt(double spreads) const;
 };
 
 /// How a profile was sampled from the voxels, so that the model can be sampled the same way:

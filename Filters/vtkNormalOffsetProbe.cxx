@@ -513,6 +513,17 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   rule.bandWidth = this->BandWidth;
   rule.margin = this->Margin;
 
+  // With Store Profile, the metal-corrected mode also keeps what it read: the tissue profile with
+  // the metal term taken out (NaN where the metal hides the tissue).
+  vtkSmartPointer<vtkDoubleArray> correctedArray;
+  if (metalCorrected && this->StoreProfile)
+  {
+    correctedArray =
+      pointArray((std::string(readings.value->GetName()) + "CorrectedProfile").c_str(), 0);
+    correctedArray->SetNumberOfComponents(static_cast<int>(samples));
+    correctedArray->SetNumberOfTuples(pointCount);
+  }
+
   // One value per vertex, from the profiles of vertices [first, last).
   auto reduceProfiles =
     [&](vtkIdType first, vtkIdType last, const double* values, const std::uint8_t* status)
@@ -533,7 +544,8 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
             const ibc::contact::ProfileSampling sampling =
               probe::profileSampling(block, baseIndices[v], indexSteps[v], interpolation);
             const ibc::contact::ContactReading reading = ibc::contact::readContact(
-              metal, sliceComponents[v], distances, profile, contactRule, &sampling);
+              metal, sliceComponents[v], distances, profile, contactRule, &sampling,
+              correctedArray ? correctedArray->GetPointer(v * samples) : nullptr);
             readings.value->SetValue(v, reading.value);
             readings.sampleDistance->SetValue(v, reading.distance);
             readings.interfaceWidth->SetValue(v, reading.interfaceWidth);
@@ -585,9 +597,12 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
     }
   }
   readings.addValuesTo(output->GetPointData());
-  if (profileArray)
+  for (vtkDoubleArray* array : { profileArray.Get(), correctedArray.Get() })
   {
-    output->GetPointData()->AddArray(profileArray);
+    if (array)
+    {
+      output->GetPointData()->AddArray(array);
+    }
   }
   if (metalCorrected)
   {
@@ -652,6 +667,14 @@ void vtkNormalOffsetProbe::ReportMetalModel(vtkPolyData* output,
     ibc::fieldScalar("MetalClipHU", std::isfinite(metal.clipHU) ? metal.clipHU : -1.0));
   field->AddArray(ibc::fieldScalar("MetalFitResidualHU", metal.residualHU));
   field->AddArray(ibc::fieldScalar("MetalFitProfiles", static_cast<double>(metal.profilesUsed)));
+  // The model's measured remaining error, by distance in edge spreads (bins of 0.25).
+  vtkNew<vtkDoubleArray> residual;
+  residual->SetName("MetalTissueResidualHU");
+  for (const double value : metal.tissueResidual)
+  {
+    residual->InsertNextValue(value);
+  }
+  field->AddArray(residual);
 
   // How each point was read, counting a point on the cut between surface pieces once.
   const std::vector<char> owned = ibc::ownedPoints(points,

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -39,6 +42,10 @@ struct Scanner
   double psf = 0.4;
   double clip = 3071.0;
   double noise = 20.0;
+  double halo = 0.0;       ///< HU: depth of a dark beam-hardening halo next to the metal
+  double haloLength = 1.0; ///< mm: its decay length
+  double tailShare = 0.0;  ///< share of the metal's edge spread by a wider Gaussian (heavy tail)
+  double tailFactor = 2.5; ///< how much wider
 };
 
 std::vector<double> distanceGrid(double start, double end, double step)
@@ -60,9 +67,11 @@ void appendProfile(const Scanner& scanner, const Tissue& tissue, double slice,
     scanner.sigmaThroughPlane * scanner.sigmaThroughPlane * c2);
   for (const double d : distances)
   {
-    const double w = normalCdf(-d / sigma);
+    const double w = (1.0 - scanner.tailShare) * normalCdf(-d / sigma) +
+      scanner.tailShare * normalCdf(-d / (scanner.tailFactor * sigma));
+    const double halo = scanner.halo * std::exp(-std::max(d, 0.0) / scanner.haloLength);
     const double value =
-      (1.0 - w) * tissue.at(d, scanner.psf) + w * scanner.metal + noise(random);
+      (1.0 - w) * (tissue.at(d, scanner.psf) - halo) + w * scanner.metal + noise(random);
     values.push_back(std::min(value, scanner.clip));
   }
 }
@@ -141,6 +150,69 @@ TEST(MetalModel, RecoversAnUnclippedMetalAndAWideBlooming)
   EXPECT_FALSE(std::isfinite(model.clipHU));
   EXPECT_NEAR(model.metalHU / scanner.metal, 1.0, 0.03);
   EXPECT_NEAR(model.sigmaInPlane / scanner.sigmaInPlane, 1.0, 0.05);
+}
+
+TEST(MetalModel, ADarkHaloIsMeasuredAndTakenOut)
+{
+  // A dark halo the model does not know: the fit bends the metal value and the spread to absorb
+  // it, and what it leaves shows next to the surface. The residual measured on the fit's own
+  // profiles takes that out (on the THA Phantom's voxels the difference is 150-230 HU at 0.2-0.6
+  // mm, and 2 mm membranes are found on 99 % of their vertices instead of 83 %).
+  Scanner scanner;
+  scanner.metal = 6000.0;
+  scanner.sigmaInPlane = 0.9;
+  scanner.sigmaThroughPlane = 0.9;
+  scanner.halo = 150.0;
+  scanner.haloLength = 1.0;
+  const MetalModel fitted = fitMetalModel(stemProfiles(scanner, 2000), FitOptions());
+  ASSERT_TRUE(fitted.valid);
+  ASSERT_FALSE(fitted.tissueResidual.empty());
+  MetalModel unaware = fitted;
+  unaware.tissueResidual.clear();
+  const std::vector<double> distances = distanceGrid(-3.0, 6.0, 0.1);
+  std::mt19937 random(11);
+  int seen[2] = { 0, 0 };
+  int measured[2] = { 0, 0 };
+  std::vector<double> nearErrors[2]; // corrected minus true tissue, 0.2-1.0 mm out
+  const int trials = 40;
+  for (int t = 0; t < trials; ++t)
+  {
+    std::vector<double> values;
+    const Tissue membrane{ 30.0, 2.0, t % 2 ? 300.0 : 1400.0 };
+    appendProfile(scanner, membrane, 0.0, distances, random, values);
+    for (int m = 0; m < 2; ++m)
+    {
+      std::vector<double> corrected(distances.size());
+      const ContactReading reading = readContact(m == 0 ? fitted : unaware, 0.0, distances,
+        values.data(), ContactRule(), nullptr, corrected.data());
+      seen[m] += reading.interfaceWidth >= 1.0 && reading.value < 150.0 ? 1 : 0;
+      measured[m] += std::abs(reading.interfaceWidth - 2.0) <= 0.3 ? 1 : 0;
+      for (std::size_t i = 0; i < distances.size(); ++i)
+      {
+        if (distances[i] >= 0.2 && distances[i] <= 1.0 && std::isfinite(corrected[i]))
+        {
+          nearErrors[m].push_back(corrected[i] - membrane.at(distances[i], scanner.psf));
+        }
+      }
+    }
+  }
+  auto median = [](std::vector<double> v)
+  {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v.empty() ? std::numeric_limits<double>::quiet_NaN() : v[v.size() / 2];
+  };
+  const double error = median(nearErrors[0]);
+  const double unawareError = median(nearErrors[1]);
+  std::printf("2 mm membranes behind a 150 HU halo, of %d: seen %d with the measured residual, "
+              "%d without; width within 0.3 mm %d and %d; corrected tissue 0.2-1.0 mm out off by "
+              "%.0f HU (median), %.0f HU without\n",
+    trials, seen[0], seen[1], measured[0], measured[1], error, unawareError);
+  EXPECT_GE(seen[0], trials * 95 / 100);
+  EXPECT_GE(measured[0], trials * 90 / 100);
+  EXPECT_LT(std::abs(error), 30.0);
+  EXPECT_LT(std::abs(error), std::abs(unawareError));
+  // Far from the metal the residual is gone.
+  EXPECT_NEAR(fitted.tissueResidualAt(3.4), 0.0, 5.0);
 }
 
 TEST(MetalModel, NoMetalMeansNoModel)

@@ -185,6 +185,27 @@ checks.check(all(automatic >= value for value in results.values()),
 checks.check(results["offset 0.0 mm"] < 0.5, "offset 0 (what Probe Volume with Model does) fails: %.4f"
              % results["offset 0.0 mm"])
 
+# --- Store Profile in the default mode: the raw and the metal-corrected profiles, 0.1 mm apart
+# from the surface. Against the phantom's truth: where the tissue 1.0-1.5 mm out is fibrous, the
+# corrected profile reads soft tissue there, while the raw profile, blooming included, reads
+# bone; far out (beyond the metal's reach) the two are the same.
+corrected_phantom = THAPhantom(ContactPattern="Mixed", MembraneThickness=2.0, BloomingWidth=1.5,
+                               TruthDistance=1.25, TruthDepthTolerance=0.25)
+stored = servermanager.Fetch(NormalOffsetProbe(Input=OutputPort(corrected_phantom, 1),
+                                               Source=OutputPort(corrected_phantom, 0), StoreProfile=1))
+g = lambda name: vtk_to_numpy(stored.GetPointData().GetArray(name))
+raw, corrected = g("HUProfile"), g("HUCorrectedProfile")
+band = slice(10, 16)  # 1.0-1.5 mm
+fibrous = (g("TrueTissueClass") == 1) & (g("TrueTissueClassIsRobust") == 1) & (g("TrueGruenZone") > 0)
+corrected_band = np.nanmedian(corrected[fibrous][:, band], axis=1)
+raw_band = np.median(raw[fibrous][:, band], axis=1)
+checks.check(corrected.shape == raw.shape and fibrous.sum() > 100 and np.mean(corrected_band < 150) > 0.95,
+             "HUCorrectedProfile on %d fibrous vertices 1.0-1.5 mm out: %.3f read below 150 HU (raw: %.3f)"
+             % (fibrous.sum(), np.mean(corrected_band < 150), np.mean(raw_band < 150)))
+far = slice(50, 61)  # 5-6 mm, beyond 3.5 edge spreads of a 1.5 mm blooming
+checks.check(np.allclose(corrected[:, far], raw[:, far], equal_nan=True),
+             "HUCorrectedProfile equals HUProfile beyond the metal's reach")
+
 # --- The default (Metal Corrected) mode where there is no metal (a sphere in a random volume):
 # a warning, the values read as they are,
 # confidence 0.25; NaN only where the profile leaves the volume, counted by reason.
