@@ -74,6 +74,13 @@ constexpr double LayerCeilingShare = 0.5;
 // the bone's blur.
 constexpr double EdgeNearBandInside = 1.0;
 constexpr double EdgeNearBandOutside = 0.2;
+// The residual is measured and taken out to this many edge spreads: a blooming with a heavy
+// tail still lifts the tissue beyond the Gaussian's reach. A profile flat out to
+// ResidualAnchor edge spreads takes its level from there, where even such a tail has faded;
+// the others take their fitted level.
+constexpr double ResidualReach = 7.0;
+constexpr double ResidualAnchor = 5.0;
+constexpr std::size_t MinimumAnchorSamples = 3;
 // A bin of the tissue residual is measured from at least this many samples.
 constexpr std::size_t MinimumResidualSamples = 30;
 // Confidence falls by e for every this many mm the reading had to move out of the contact band.
@@ -425,8 +432,9 @@ CorrectedProfile correctProfile(const MetalModel& model,
     }
     if (d > NegligibleMetalReach * sigma + sampling.reach())
     {
-      // The metal's share is negligible even at the nearest voxel read: tissue only.
-      profile.tissue[i] = values[i];
+      // The metal's share is negligible even at the nearest voxel read: tissue only, but for
+      // what the model leaves out.
+      profile.tissue[i] = values[i] - model.tissueResidualAt(d / sigma);
       trusted[i] = 1;
       continue;
     }
@@ -718,23 +726,40 @@ std::vector<double> measureTissueResidual(const std::vector<UsableProfile>& usab
   const MetalModel& model)
 {
   const auto bins =
-    static_cast<std::size_t>(std::ceil(NegligibleMetalReach / MetalModel::residualBinWidth));
+    static_cast<std::size_t>(std::ceil(ResidualReach / MetalModel::residualBinWidth));
   std::vector<std::vector<double>> departures(bins);
   std::vector<double> shares;
+  std::vector<double> corrected;
+  std::vector<double> anchor;
   for (const UsableProfile& profile : usable)
   {
     const double sigma = model.edgeSigma(profile.sliceComponent);
     shares.clear();
     appendShares(profile, sigma, shares);
-    const double tissue = tissueLevel(profile, shares.data(), model.metalHU);
+    corrected.assign(profile.distances.size(), std::numeric_limits<double>::quiet_NaN());
+    anchor.clear();
     for (std::size_t i = 0; i < profile.distances.size(); ++i)
     {
-      const double d = profile.distances[i];
       const double w = shares[i];
-      const auto bin = static_cast<std::size_t>(d / sigma / MetalModel::residualBinWidth);
-      if (d >= 0.0 && w < 0.5 && bin < bins)
+      if (profile.distances[i] >= 0.0 && w < 0.5)
       {
-        departures[bin].push_back((profile.values[i] - w * model.metalHU) / (1.0 - w) - tissue);
+        corrected[i] = (profile.values[i] - w * model.metalHU) / (1.0 - w);
+        if (profile.distances[i] >= ResidualAnchor * sigma)
+        {
+          anchor.push_back(corrected[i]);
+        }
+      }
+    }
+    const double tissue = anchor.size() >= MinimumAnchorSamples
+      ? medianInPlace(anchor)
+      : tissueLevel(profile, shares.data(), model.metalHU);
+    for (std::size_t i = 0; i < profile.distances.size(); ++i)
+    {
+      const auto bin =
+        static_cast<std::size_t>(profile.distances[i] / sigma / MetalModel::residualBinWidth);
+      if (std::isfinite(corrected[i]) && bin < bins)
+      {
+        departures[bin].push_back(corrected[i] - tissue);
       }
     }
   }
@@ -777,10 +802,10 @@ std::vector<double> measureTissueResidual(const std::vector<UsableProfile>& usab
 double MetalModel::tissueResidualAt(double spreads) const
 {
   // Bin centres carry the measured values; beyond the last, the residual falls linearly to 0
-  // at NegligibleMetalReach (where the metal term itself is negligible).
+  // at ResidualReach.
   const double width = MetalModel::residualBinWidth;
   const std::vector<double>& r = this->tissueResidual;
-  if (r.empty() || !(spreads >= 0.0) || spreads >= NegligibleMetalReach)
+  if (r.empty() || !(spreads >= 0.0) || spreads >= ResidualReach)
   {
     return 0.0;
   }
@@ -789,7 +814,7 @@ double MetalModel::tissueResidualAt(double spreads) const
     centre = (static_cast<double>(bin) + 0.5) * width;
     if (bin >= static_cast<std::ptrdiff_t>(r.size()))
     {
-      centre = NegligibleMetalReach;
+      centre = ResidualReach;
       return 0.0;
     }
     return r[static_cast<std::size_t>(std::max<std::ptrdiff_t>(bin, 0))];
@@ -938,7 +963,9 @@ MetalModel fitMetalModel(const FitProfiles& profiles, const FitOptions& options)
   // The residual is measured on profiles cut at smaller tissue edges still: a fibrous layer in
   // front of cancellous bone, common to every vertex of a loosened stem, would otherwise show
   // as the model's error and be taken out of every profile.
-  std::vector<UsableProfile> flat = usableProfiles(profiles, options, model.clipHU);
+  FitOptions wide = options;
+  wide.fitEnd = profiles.distances.empty() ? options.fitEnd : profiles.distances.back();
+  std::vector<UsableProfile> flat = usableProfiles(profiles, wide, model.clipHU);
   trimAtTissueEdges(flat, model, ResidualEdgeStep);
   model.tissueResidual = measureTissueResidual(flat, model);
 

@@ -770,8 +770,9 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
 
 std::vector<double> SamplingPlan::fitDistances() const
 {
-  // From inside the metal, where the fit sees its plateau, to where its tail has faded.
-  return evenSteps(-3.0, 3.0, MetalCorrectedStep);
+  // From inside the metal, where the fit sees its plateau, to where its tail has faded (the fit
+  // reads -3 to 3 mm; the residual it leaves is measured out to 6 mm).
+  return evenSteps(-3.0, 6.0, MetalCorrectedStep);
 }
 
 std::vector<double> SamplingPlan::distances() const

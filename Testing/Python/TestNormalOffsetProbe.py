@@ -188,7 +188,8 @@ checks.check(results["offset 0.0 mm"] < 0.5, "offset 0 (what Probe Volume with M
 # --- Store Profile in the default mode: the raw and the metal-corrected profiles, 0.1 mm apart
 # from the surface. Against the phantom's truth: where the tissue 1.0-1.5 mm out is fibrous, the
 # corrected profile reads soft tissue there, while the raw profile, blooming included, reads
-# bone; far out (beyond the metal's reach) the two are the same.
+# bone; far out (beyond the metal's reach) the two differ by no more than the few HU of the
+# model's measured residual.
 corrected_phantom = THAPhantom(ContactPattern="Mixed", MembraneThickness=2.0, BloomingWidth=1.5,
                                TruthDistance=1.25, TruthDepthTolerance=0.25)
 stored = servermanager.Fetch(NormalOffsetProbe(Input=OutputPort(corrected_phantom, 1),
@@ -203,8 +204,9 @@ checks.check(corrected.shape == raw.shape and fibrous.sum() > 100 and np.mean(co
              "HUCorrectedProfile on %d fibrous vertices 1.0-1.5 mm out: %.3f read below 150 HU (raw: %.3f)"
              % (fibrous.sum(), np.mean(corrected_band < 150), np.mean(raw_band < 150)))
 far = slice(50, 61)  # 5-6 mm, beyond 3.5 edge spreads of a 1.5 mm blooming
-checks.check(np.allclose(corrected[:, far], raw[:, far], equal_nan=True),
-             "HUCorrectedProfile equals HUProfile beyond the metal's reach")
+far_difference = np.nanmax(np.abs(corrected[:, far] - raw[:, far]))
+checks.check(far_difference < 10.0 and np.array_equal(np.isnan(corrected[:, far]), np.isnan(raw[:, far])),
+             "HUCorrectedProfile within %.1f HU of HUProfile beyond the metal's reach" % far_difference)
 
 # --- The default (Metal Corrected) mode where there is no metal (a sphere in a random volume):
 # a warning, the values read as they are,
