@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "vtkCTVolumeReader.h"
 
+#include "ibcPipeline.h"
 #include "ibcCTVolumeIO.h"
 #include "ibcSurfaceArrays.h"
 
@@ -205,6 +206,7 @@ int vtkCTVolumeReader::RequestData(vtkInformation*,
   }
   hu->SetName("HU");
   image->GetPointData()->SetScalars(hu);
+  ibc::cacheArrayRanges(image->GetPointData());
 
   // Where the volume came from and in which coordinates, for the filters downstream (they
   // name the likely fix when a surface and this volume do not overlap).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "vtkTHAPhantom.h"
 
+#include "ibcPipeline.h"
 #include "ibcSMP.h"
 #include "ibcSurfaceArrays.h"
 #include "ibcTHAPhantomModel.h"
@@ -178,6 +179,7 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
     {
       image->GetPointData()->AddArray(labels);
     }
+    ibc::cacheArrayRanges(image->GetPointData());
   }
 
   // Surface: on piece 0, or split over the pieces.

@@ -67,6 +67,9 @@ checks.check("Scout" in captured.text and "Series" in captured.text,
 series_list = list(dicom.GetProperty("AvailableSeries"))
 checks.check(len(series_list) == 2 and "Oblique CT" in series_list[0] and "Scout" in series_list[1],
              "AvailableSeries lists both series, largest first: %s" % series_list)
+checks.check(ibctest.uncached_ranges(dicom) == [],
+             "the HU range is computed with the volume: ParaView's information pass walks no voxel "
+             "when a filter is added")
 image = servermanager.Fetch(dicom)
 checks.check(image.GetPointData().GetArray("HU").GetDataTypeAsString() == "float",
              "half-HU values (slope 0.5) come out as float")

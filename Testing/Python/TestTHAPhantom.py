@@ -13,6 +13,10 @@ checks = ibctest.Checker("TestTHAPhantom")
 
 # --- Default phantom: what a user gets from Sources > Implant Bone Contact > THA Phantom.
 phantom = THAPhantom()
+phantom.UpdatePipeline()
+checks.check(ibctest.uncached_ranges(phantom) == [],
+             "the volume's array ranges are computed with it (threaded): ParaView's information pass "
+             "walks no voxel when a filter is added (uncached: %s)" % ibctest.uncached_ranges(phantom))
 image = servermanager.Fetch(phantom, idx=0)
 surface = servermanager.Fetch(phantom, idx=1)
 dims = image.GetDimensions()

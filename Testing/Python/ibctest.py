@@ -93,6 +93,23 @@ def array(data, name, points=True):
     return vtk_to_numpy(values)
 
 
+def uncached_ranges(source, port=0):
+    """Names of the point arrays of a source's output (built-in session) whose range and finite
+    range are not cached with the array: ParaView's information pass would walk every value of
+    those, on one thread, when the first filter that lists the arrays is added."""
+    from vtkmodules.vtkCommonCore import vtkAbstractArray
+    data = source.GetClientSideObject().GetOutputDataObject(port)
+    missing = []
+    for i in range(data.GetPointData().GetNumberOfArrays()):
+        array = data.GetPointData().GetArray(i)
+        info = array.GetInformation()
+        cached = (info.Has(vtkAbstractArray.PER_COMPONENT()) and
+                  info.Has(vtkAbstractArray.PER_FINITE_COMPONENT()) and array.GetMTime() <= info.GetMTime())
+        if not cached:
+            missing.append(array.GetName())
+    return missing
+
+
 def image_array(image, name):
     """Point array of an image as a (z, y, x) numpy array."""
     dims = image.GetDimensions()
