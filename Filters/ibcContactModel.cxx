@@ -57,9 +57,6 @@ constexpr double DecisiveUncertaintyCap = 400.0;
 constexpr double ReferenceShare = 0.2;
 constexpr double TissueEdgeStep = 300.0;
 constexpr double TissueEdgeMargin = 0.5;
-// mm: a voxel offset along the normal this small changes a metal share by a negligible amount
-// (second order in the offset), so the interpolated share treats both voxels of that axis alike.
-constexpr double NegligibleVoxelOffset = 0.02;
 // Beyond this many edge spreads the metal's share is below 2.3e-4 (3 HU of a 12000 HU metal).
 constexpr double NegligibleMetalReach = 3.5;
 // The tissue residual is measured on profiles cut this far (HU) from their first tissue level.
@@ -175,10 +172,10 @@ std::vector<UsableProfile> usableProfiles(const FitProfiles& profiles,
 /// The metal shares a profile's usable samples read for an edge spread, appended to `shares`.
 void appendShares(const UsableProfile& profile, double sigma, std::vector<double>& shares)
 {
-  for (const double d : profile.distances)
-  {
-    shares.push_back(profile.sampling.share(d, sigma));
-  }
+  const std::size_t offset = shares.size();
+  shares.resize(offset + profile.distances.size());
+  profile.sampling.sharesAlong(
+    profile.distances.data(), profile.distances.size(), sigma, shares.data() + offset);
 }
 
 /// A profile's constant tissue level that fits best (least squares) for given metal shares (one
@@ -250,6 +247,55 @@ double nestedGridMinimum(double low,
   return best;
 }
 
+/// Minimises a function of one variable over [low, high]: the best of GridPoints evenly spaced
+/// points, then a golden-section search within a grid step either side of it, down to the
+/// precision nested grids reach (a step / 4^(GridLevels - 1)) with half the evaluations.
+double coarseThenGoldenMinimum(double low, double high, const std::function<double(double)>& f)
+{
+  const double step = (high - low) / (GridPoints - 1);
+  double best = low;
+  double bestValue = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < GridPoints; ++i)
+  {
+    const double x = low + i * step;
+    const double value = f(x);
+    if (value < bestValue)
+    {
+      best = x;
+      bestValue = value;
+    }
+  }
+  const double tolerance = step / std::pow(4.0, GridLevels - 1);
+  const double ratio = 0.5 * (std::sqrt(5.0) - 1.0);
+  double a = std::max(low, best - step);
+  double b = std::min(high, best + step);
+  double c = b - ratio * (b - a);
+  double d = a + ratio * (b - a);
+  double fc = f(c);
+  double fd = f(d);
+  while (b - a > tolerance)
+  {
+    if (fc < fd)
+    {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - ratio * (b - a);
+      fc = f(c);
+    }
+    else
+    {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + ratio * (b - a);
+      fd = f(d);
+    }
+  }
+  const double inner = fc < fd ? c : d;
+  return std::min(fc, fd) <= bestValue ? inner : best;
+}
+
 /// The best metal value (log) for one spread choice, and the loss there.
 struct SpreadFit
 {
@@ -272,24 +318,45 @@ SpreadFit bestMetalFor(const std::vector<const UsableProfile*>& profiles,
   {
     appendShares(*profile, sigmaOf(*profile), shares);
   }
-  auto losses = [&](const std::vector<double>& logMetals)
+  // Each profile's least-squares tissue level is (a - metal b) / c: the sums once per spread.
+  std::vector<std::array<double, 3>> sums(profiles.size(), { 0.0, 0.0, 0.0 });
+  std::size_t offset = 0;
+  for (std::size_t p = 0; p < profiles.size(); ++p)
   {
-    std::vector<double> result(logMetals.size(), 0.0);
-    for (std::size_t m = 0; m < logMetals.size(); ++m)
+    for (std::size_t i = 0; i < profiles[p]->values.size(); ++i)
     {
-      std::size_t offset = 0;
-      for (const UsableProfile* profile : profiles)
-      {
-        result[m] += profileLoss(*profile, shares.data() + offset, std::exp(logMetals[m]), scale);
-        offset += profile->values.size();
-      }
+      const double w = shares[offset + i];
+      sums[p][0] += (1.0 - w) * profiles[p]->values[i];
+      sums[p][1] += (1.0 - w) * w;
+      sums[p][2] += (1.0 - w) * (1.0 - w);
     }
-    return result;
+    offset += profiles[p]->values.size();
+  }
+  auto lossAt = [&](double logMetal)
+  {
+    const double metal = std::exp(logMetal);
+    double loss = 0.0;
+    std::size_t first = 0;
+    for (std::size_t p = 0; p < profiles.size(); ++p)
+    {
+      const UsableProfile& profile = *profiles[p];
+      const double tissue = std::clamp(sums[p][2] > 1e-9
+          ? (sums[p][0] - metal * sums[p][1]) / sums[p][2]
+          : 0.0,
+        LowestTissueHU, HighestTissueHU);
+      for (std::size_t i = 0; i < profile.values.size(); ++i)
+      {
+        const double w = shares[first + i];
+        loss += robustLoss(profile.values[i] - w * metal - (1.0 - w) * tissue, scale);
+      }
+      first += profile.values.size();
+    }
+    return loss;
   };
   SpreadFit fit;
-  fit.logMetal = logMetalHigh > logMetalLow ? nestedGridMinimum(logMetalLow, logMetalHigh, losses)
+  fit.logMetal = logMetalHigh > logMetalLow ? coarseThenGoldenMinimum(logMetalLow, logMetalHigh, lossAt)
                                             : logMetalLow;
-  fit.loss = losses({ fit.logMetal })[0];
+  fit.loss = lossAt(fit.logMetal);
   return fit;
 }
 
@@ -410,6 +477,21 @@ CorrectedProfile correctProfile(const MetalModel& model,
   profile.tissue.assign(count, std::numeric_limits<double>::quiet_NaN());
   std::vector<char> trusted(count, 0);
   profile.first = count;
+  // The metal's shares where they are not negligible, the samples [nearFirst, nearEnd).
+  const double metalReach = NegligibleMetalReach * sigma + sampling.reach();
+  const std::size_t nearFirst = static_cast<std::size_t>(
+    std::lower_bound(distances.begin(), distances.end(), 0.0) - distances.begin());
+  const std::size_t nearEnd = static_cast<std::size_t>(
+    std::upper_bound(distances.begin(), distances.end(),
+      std::min(metalReach, rule.maximumInterfaceSearch + 1e-9)) -
+    distances.begin());
+  std::vector<double> shares(count, 0.0);
+  std::vector<double> innermostShares(count, 0.0);
+  if (model.valid && nearEnd > nearFirst)
+  {
+    sampling.sharesAlong(distances.data() + nearFirst, nearEnd - nearFirst, sigma,
+      shares.data() + nearFirst, innermostShares.data() + nearFirst);
+  }
   for (std::size_t i = 0; i < count; ++i)
   {
     const double d = distances[i];
@@ -430,7 +512,7 @@ CorrectedProfile correctProfile(const MetalModel& model,
       trusted[i] = 1;
       continue;
     }
-    if (d > NegligibleMetalReach * sigma + sampling.reach())
+    if (d > metalReach)
     {
       // The metal's share is negligible even at the nearest voxel read: tissue only, but for
       // what the model leaves out.
@@ -438,7 +520,7 @@ CorrectedProfile correctProfile(const MetalModel& model,
       trusted[i] = 1;
       continue;
     }
-    const double w = sampling.share(d, sigma);
+    const double w = shares[i];
     if (w >= 0.5 || values[i] >= model.clipHU - 1.0)
     {
       continue;
@@ -451,7 +533,7 @@ CorrectedProfile correctProfile(const MetalModel& model,
       (slopeInLogSigma * model.relativeSigmaError + w * model.relativeMetalError) / (1.0 - w);
     const double tissue =
       (values[i] - w * model.metalHU) / (1.0 - w) - model.tissueResidualAt(u);
-    const double innermost = sampling.innermostShare(d, sigma);
+    const double innermost = innermostShares[i];
     if ((1.0 - innermost) * tissue + innermost * model.metalHU >= model.clipHU - 1.0)
     {
       continue; // a voxel it reads is clipped: the sample reads low, the model cannot say how
@@ -834,52 +916,87 @@ double MetalModel::tissueResidualAt(double spreads) const
 
 double ProfileSampling::share(double distance, double sigma) const
 {
+  double value = 0.0;
+  this->sharesAlong(&distance, 1, sigma, &value);
+  return value;
+}
+
+void ProfileSampling::sharesAlong(const double* distances,
+  std::size_t count,
+  double sigma,
+  double* shares,
+  double* innermost) const
+{
   if (this->kind == Point)
   {
-    return shareAt(distance, sigma);
+    for (std::size_t i = 0; i < count; ++i)
+    {
+      shares[i] = shareAt(distances[i], sigma);
+      if (innermost)
+      {
+        innermost[i] = shares[i];
+      }
+    }
+    return;
   }
-  // Each voxel of the stencil lies mmPerIndex . (voxel - sample) farther along the normal.
-  double offsets[3][2];
-  double weights[3][2];
-  for (int axis = 0; axis < 3; ++axis)
+  // A voxel of the stencil lies mmPerIndex . (voxel - sample) farther along the normal than the
+  // sample: the same distance from the surface for every sample that reads it, so its share is
+  // evaluated once for the consecutive samples that lie in the same cell.
+  const int corners = this->kind == Nearest ? 1 : 8;
+  double cornerShares[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+  double cell[3] = { std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0 };
+  for (std::size_t i = 0; i < count; ++i)
   {
-    const double x = this->base[axis] + distance * this->step[axis];
+    const double d = distances[i];
+    double lower[3];
+    double t[3];
+    for (int axis = 0; axis < 3; ++axis)
+    {
+      const double x = this->base[axis] + d * this->step[axis];
+      lower[axis] = this->kind == Nearest ? std::floor(x + 0.5) : std::floor(x);
+      t[axis] = x - lower[axis];
+    }
+    if (!(lower[0] == cell[0] && lower[1] == cell[1] && lower[2] == cell[2]))
+    {
+      std::copy(lower, lower + 3, cell);
+      for (int corner = 0; corner < corners; ++corner)
+      {
+        double voxelDistance = d;
+        for (int axis = 0; axis < 3; ++axis)
+        {
+          const int upper = (corner >> axis) & 1;
+          voxelDistance += (upper - t[axis]) * this->mmPerIndex[axis];
+        }
+        cornerShares[corner] = shareAt(voxelDistance, sigma);
+      }
+    }
     if (this->kind == Nearest)
     {
-      offsets[axis][0] = (std::floor(x + 0.5) - x) * this->mmPerIndex[axis];
-      weights[axis][0] = 1.0;
-      weights[axis][1] = 0.0;
-      offsets[axis][1] = 0.0;
+      shares[i] = cornerShares[0];
+      if (innermost)
+      {
+        innermost[i] = cornerShares[0];
+      }
       continue;
     }
-    const double t = x - std::floor(x);
-    if (std::abs(this->mmPerIndex[axis]) < NegligibleVoxelOffset)
+    double share = 0.0;
+    double nearest = 0.0;
+    for (int corner = 0; corner < 8; ++corner)
     {
-      // The normal barely crosses this axis: both voxels sit at about the same distance.
-      offsets[axis][0] = 0.0;
-      offsets[axis][1] = 0.0;
-      weights[axis][0] = 1.0;
-      weights[axis][1] = 0.0;
-      continue;
+      double weight = 1.0;
+      for (int axis = 0; axis < 3; ++axis)
+      {
+        weight *= (corner >> axis) & 1 ? t[axis] : 1.0 - t[axis];
+      }
+      share += weight * cornerShares[corner];
+      nearest = std::max(nearest, cornerShares[corner]);
     }
-    offsets[axis][0] = -t * this->mmPerIndex[axis];
-    offsets[axis][1] = (1.0 - t) * this->mmPerIndex[axis];
-    weights[axis][0] = 1.0 - t;
-    weights[axis][1] = t;
-  }
-  double share = 0.0;
-  for (int corner = 0; corner < 8; ++corner)
-  {
-    const int a = corner & 1;
-    const int b = (corner >> 1) & 1;
-    const int c = (corner >> 2) & 1;
-    const double weight = weights[0][a] * weights[1][b] * weights[2][c];
-    if (weight > 0.0)
+    shares[i] = share;
+    if (innermost)
     {
-      share += weight * shareAt(distance + offsets[0][a] + offsets[1][b] + offsets[2][c], sigma);
+      innermost[i] = nearest;
     }
   }
-  return share;
 }
 
 double ProfileSampling::reach() const
@@ -890,18 +1007,10 @@ double ProfileSampling::reach() const
 
 double ProfileSampling::innermostShare(double distance, double sigma) const
 {
-  if (this->kind != Linear)
-  {
-    return this->share(distance, sigma);
-  }
-  double nearest = distance;
-  for (int axis = 0; axis < 3; ++axis)
-  {
-    const double x = this->base[axis] + distance * this->step[axis];
-    const double t = x - std::floor(x);
-    nearest += std::min(-t * this->mmPerIndex[axis], (1.0 - t) * this->mmPerIndex[axis]);
-  }
-  return shareAt(nearest, sigma);
+  double share = 0.0;
+  double innermost = 0.0;
+  this->sharesAlong(&distance, 1, sigma, &share, &innermost);
+  return innermost;
 }
 
 double MetalModel::edgeSigma(double sliceComponent) const

@@ -31,6 +31,7 @@
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -88,6 +89,13 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT ProfileSampling
 
   /// The metal share the sample at `distance` reads: the voxels' shares, interpolated.
   double share(double distance, double sigma) const;
+  /// share() at each of `count` increasing distances, and innermostShare() if `innermost` is
+  /// not null: a voxel that consecutive samples read is evaluated once.
+  void sharesAlong(const double* distances,
+    std::size_t count,
+    double sigma,
+    double* shares,
+    double* innermost = nullptr) const;
   /// How much nearer the metal (mm along the normal) a voxel the sample reads can lie.
   double reach() const;
   /// The largest metal share among the voxels the sample reads (the one nearest the metal): a
