@@ -61,6 +61,29 @@ std::string parentFolder(const std::string& path)
   return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
 }
 
+/// The same file, however the two paths spell it.
+bool sameFile(const std::string& a, const std::string& b)
+{
+  struct stat first;
+  struct stat second;
+  return stat(a.c_str(), &first) == 0 && stat(b.c_str(), &second) == 0 &&
+    first.st_dev == second.st_dev && first.st_ino == second.st_ino;
+}
+
+/// Whether a file is DICOM by its content: the "DICM" mark after the 128-byte preamble, or
+/// (old files without it) what GDCM makes of its header.
+bool isDicomFile(const std::string& path)
+{
+  std::ifstream file(path, std::ios::binary);
+  char head[132] = {};
+  if (file.read(head, sizeof(head)) && std::memcmp(head + 128, "DICM", 4) == 0)
+  {
+    return true;
+  }
+  itk::GDCMImageIO::Pointer io = itk::GDCMImageIO::New();
+  return io->CanReadFile(path.c_str());
+}
+
 std::string trimmed(const char* value)
 {
   std::string text = value ? value : "";
@@ -445,9 +468,22 @@ bool VolumeFile::open(const std::string& path, const std::string& series, std::s
     return false;
   }
   const FileFormat format = formatOf(path);
+  if (format == FileFormat::DicomSeries && isDirectory(path))
+  {
+    return this->openDicomSeries(path, series, true, "", error);
+  }
   if (format == FileFormat::DicomSeries)
   {
-    return this->openDicomSeries(isDirectory(path) ? path : parentFolder(path), series, error);
+    // A file is read as what it is. A DICOM slice opens its series, from its own folder only;
+    // anything else (an implant STL, a picture next to a DICOM folder) is not a CT.
+    if (!isDicomFile(path))
+    {
+      error = "'" + path +
+        "' is not a CT volume (neither DICOM by its content nor NRRD, NIfTI or MetaImage by its "
+        "extension); open the DICOM folder or a volume file";
+      return false;
+    }
+    return this->openDicomSeries(parentFolder(path), series, false, path, error);
   }
   return this->openFile(path, format, error);
 }
@@ -515,15 +551,53 @@ bool VolumeFile::openFile(const std::string& path, FileFormat format, std::strin
 
 bool VolumeFile::openDicomSeries(const std::string& folder,
   const std::string& wanted,
+  bool searchBelow,
+  const std::string& slice,
   std::string& error)
 {
-  std::vector<DicomSeries> found = scanDicomFolder(folder, error);
+  std::vector<DicomSeries> found =
+    searchBelow ? scanDicomFolder(folder, error) : scanFolder(folder, false, error);
   if (found.empty())
   {
+    if (!slice.empty() && error.empty())
+    {
+      error = "'" + slice + "' is DICOM but holds no image slice of a series";
+    }
     return false;
   }
   int selected = 0;
-  if (!wanted.empty())
+  if (wanted.empty() && !slice.empty())
+  {
+    // The series the chosen file belongs to.
+    selected = -1;
+    for (std::size_t index = 0; index < found.size() && selected < 0; ++index)
+    {
+      for (const std::string& file : found[index].files)
+      {
+        if (sameFile(file, slice))
+        {
+          selected = static_cast<int>(index);
+          break;
+        }
+      }
+    }
+    if (selected < 0)
+    {
+      error = "'" + slice + "' is DICOM but not an image slice of a series in its folder";
+      return false;
+    }
+    // First in the list, so that a Series property set from the list's first entry (as
+    // ParaView does when the reader is created) keeps it.
+    std::rotate(found.begin(), found.begin() + selected, found.begin() + selected + 1);
+    selected = 0;
+    if (found.size() > 1)
+    {
+      this->Warnings.push_back("the folder holds " + std::to_string(found.size()) +
+        " series; reading [" + found[0].label +
+        "], the one the chosen file belongs to. Choose another with Series");
+    }
+  }
+  else if (!wanted.empty())
   {
     selected = -1;
     for (std::size_t index = 0; index < found.size(); ++index)

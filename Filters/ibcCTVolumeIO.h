@@ -114,7 +114,13 @@ private:
     std::string& error,
     void (*progress)(void*, double),
     void* progressData) const;
-  bool openDicomSeries(const std::string& folder, const std::string& series, std::string& error);
+  /// The series in `folder` (and, with searchBelow, in its sub-folders when it holds none);
+  /// without a wanted series, the one that holds `slice` if given, else the largest.
+  bool openDicomSeries(const std::string& folder,
+    const std::string& series,
+    bool searchBelow,
+    const std::string& slice,
+    std::string& error);
   bool openFile(const std::string& path, FileFormat format, std::string& error);
 
   /// Where the voxels of a raw (uncompressed) NRRD lie, so a sub-extent is read directly.

@@ -128,6 +128,50 @@ possible = factory.GetPossibleReaders(os.path.join(out, "dicom"), session)
 names = [possible.GetString(i) for i in range(possible.GetLength())]
 checks.check("CTVolumeReader" in names, "File > Open offers CT Volume Reader for a DICOM folder")
 
+# --- A file is read as what it is. In a case folder holding the implant STL, a picture and the
+# DICOM export in a sub-folder, opening the STL gives the STL (not the CT below it), the picture
+# is refused with a message, and a slice opens the series it belongs to.
+case = os.path.join(out, "case")
+shutil.rmtree(case, ignore_errors=True)
+shutil.copytree(os.path.join(out, "dicom"), os.path.join(case, "DICOM"))
+from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkFiltersSources import vtkSphereSource
+from vtkmodules.vtkIOGeometry import vtkSTLWriter
+from vtkmodules.vtkIOImage import vtkPNGWriter
+stl = os.path.join(case, "implant.stl")
+stl_source = vtkSphereSource()  # kept: a connection does not hold its algorithm
+stl_writer = vtkSTLWriter()
+stl_writer.SetFileName(stl)
+stl_writer.SetInputConnection(stl_source.GetOutputPort())
+stl_writer.Write()
+picture = vtkImageData()
+picture.SetDimensions(8, 8, 1)
+picture.AllocateScalars(3, 1)  # unsigned char
+png = os.path.join(case, "picture.png")
+png_writer = vtkPNGWriter()
+png_writer.SetFileName(png)
+png_writer.SetInputData(picture)
+png_writer.Write()
+possible = factory.GetPossibleReaders(stl, session)
+names = [possible.GetString(i) for i in range(possible.GetLength())]
+opened = OpenDataFile(stl)
+checks.check("CTVolumeReader" not in names and opened is not None and opened.GetXMLName() != "CTVolumeReader"
+             and servermanager.Fetch(opened).GetNumberOfCells() > 0,
+             "an implant STL next to a DICOM sub-folder opens as the STL (%s), not as the CT"
+             % (opened.GetXMLName() if opened else None))
+not_ct = CTVolumeReader(FileName=png)
+with ibctest.StderrCapture() as captured:
+    not_ct.UpdatePipeline()
+checks.check("is not a CT volume" in captured.text and not_ct.GetDataInformation().GetNumberOfPoints() == 0,
+             "a picture next to a DICOM sub-folder: refused with a message, nothing read")
+from_slice = CTVolumeReader(FileName=os.path.join(case, "DICOM", "IM0003"))
+checks.check(servermanager.Fetch(from_slice).GetDimensions() == tuple(written["dimensions"]),
+             "a slice of the CT opens its series")
+with ibctest.StderrCapture() as captured:
+    from_scout = servermanager.Fetch(CTVolumeReader(FileName=os.path.join(case, "DICOM", "SCOUT1")))
+checks.check(from_scout.GetDimensions() == (8, 8, 3) and "belongs to" in captured.text,
+             "a slice of the scout opens the scout, with a warning naming the choice")
+
 # --- Bad input: a clear error, no crash, the reader usable afterwards.
 bad = CTVolumeReader(FileName=os.path.join(out, "missing.nrrd"))
 with ibctest.StderrCapture() as captured:
