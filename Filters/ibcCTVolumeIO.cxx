@@ -7,7 +7,9 @@
 #include "itkNiftiImageIO.h"
 #include "itkNrrdImageIO.h"
 
+#include "gdcmAttribute.h"
 #include "gdcmDirectory.h"
+#include "gdcmReader.h"
 #include "gdcmScanner.h"
 #include "gdcmTrace.h"
 
@@ -20,6 +22,7 @@
 #include <map>
 #include <sstream>
 #include <sys/stat.h>
+#include <zlib.h>
 
 namespace ibc
 {
@@ -91,6 +94,190 @@ std::string trimmed(const char* value)
   const std::size_t last = text.find_last_not_of(" \t\r\n");
   return first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
 }
+
+std::int64_t fileSize(const std::string& path)
+{
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 ? static_cast<std::int64_t>(info.st_size) : -1;
+}
+
+/// An unsigned value of a DICOM header element, or `fallback` when it is absent.
+std::int64_t headerNumber(const gdcm::DataSet& header, const gdcm::Tag& tag, std::int64_t fallback)
+{
+  if (!header.FindDataElement(tag))
+  {
+    return fallback;
+  }
+  const gdcm::DataElement& element = header.GetDataElement(tag);
+  const gdcm::ByteValue* bytes = element.GetByteValue();
+  if (!bytes || bytes->GetLength() == 0)
+  {
+    return fallback;
+  }
+  if (tag == gdcm::Tag(0x0028, 0x0008))
+  {
+    // Number of Frames is text (IS).
+    const std::string text(bytes->GetPointer(), bytes->GetLength());
+    return std::atoll(text.c_str());
+  }
+  std::uint16_t value = 0;
+  std::memcpy(&value, bytes->GetPointer(), std::min<std::size_t>(2, bytes->GetLength()));
+  return value;
+}
+
+/// Empty, or what is missing from a DICOM image file whose pixel data is cut short: the file
+/// ends before the rows x columns x frames it announces. Compressed pixel data is left to its
+/// decoder, which fails on a cut stream.
+std::string truncatedDicomFile(const std::string& path)
+{
+  gdcm::Reader reader;
+  reader.SetFileName(path.c_str());
+  const gdcm::Tag pixelData(0x7fe0, 0x0010);
+  // Skipping the pixel data's value leaves the stream just past its element header.
+  if (!reader.ReadUpToTag(pixelData, { pixelData }))
+  {
+    return "";
+  }
+  const gdcm::TransferSyntax& syntax = reader.GetFile().GetHeader().GetDataSetTransferSyntax();
+  if (syntax.IsEncapsulated())
+  {
+    return "";
+  }
+  const gdcm::DataSet& header = reader.GetFile().GetDataSet();
+  const std::int64_t rows = headerNumber(header, gdcm::Tag(0x0028, 0x0010), 0);
+  const std::int64_t columns = headerNumber(header, gdcm::Tag(0x0028, 0x0011), 0);
+  const std::int64_t bits = headerNumber(header, gdcm::Tag(0x0028, 0x0100), 16);
+  const std::int64_t samples = headerNumber(header, gdcm::Tag(0x0028, 0x0002), 1);
+  const std::int64_t frames = std::max<std::int64_t>(1, headerNumber(header, gdcm::Tag(0x0028, 0x0008), 1));
+  const std::int64_t expected = (rows * columns * samples * frames * bits + 7) / 8;
+  const std::int64_t present =
+    fileSize(path) - static_cast<std::int64_t>(reader.GetStreamCurrentPosition());
+  if (expected <= 0 || present >= expected)
+  {
+    return "";
+  }
+  return "'" + path + "' is cut short: its pixel data holds " + std::to_string(std::max<std::int64_t>(0, present)) +
+    " of the " + std::to_string(expected) + " bytes its header announces";
+}
+
+/// Empty, or what is missing from an uncompressed MetaImage's data (the .mha after its header,
+/// or the file a .mhd names).
+std::string truncatedMetaImage(const std::string& path, std::int64_t expected)
+{
+  std::ifstream header(path, std::ios::binary);
+  std::string line;
+  std::string dataFile;
+  bool compressed = false;
+  std::int64_t headerSize = 0;
+  while (std::getline(header, line))
+  {
+    const std::size_t equals = line.find('=');
+    const std::string key = trimmed(line.substr(0, equals).c_str());
+    const std::string value = equals == std::string::npos ? "" : trimmed(line.substr(equals + 1).c_str());
+    if (key == "CompressedData")
+    {
+      compressed = lowercase(value) == "true";
+    }
+    else if (key == "HeaderSize")
+    {
+      headerSize = std::atoll(value.c_str());
+    }
+    else if (key == "ElementDataFile")
+    {
+      dataFile = value;
+      break;
+    }
+  }
+  if (compressed || dataFile.empty() || headerSize < 0)
+  {
+    return "";
+  }
+  std::int64_t present = 0;
+  std::string where = path;
+  if (dataFile == "LOCAL")
+  {
+    present = fileSize(path) - static_cast<std::int64_t>(header.tellg()) - headerSize;
+  }
+  else if (dataFile.find('%') == std::string::npos && lowercase(dataFile) != "list")
+  {
+    where = dataFile[0] == '/' ? dataFile : parentFolder(path) + "/" + dataFile;
+    present = fileSize(where) - headerSize;
+  }
+  else
+  {
+    return ""; // a list of slice files: ITK reports a missing one itself
+  }
+  if (present >= expected)
+  {
+    return "";
+  }
+  return "'" + where + "' is cut short: it holds " + std::to_string(std::max<std::int64_t>(0, present)) +
+    " of the " + std::to_string(expected) + " bytes of voxel data its header announces";
+}
+
+/// Empty, or what is missing from a NIfTI-1 file's voxel data (.nii, .nii.gz, or the .img of a
+/// .hdr pair), from the dimensions and bits per voxel its header gives: the file is read through
+/// (a gzip stream has to be decoded to be measured).
+std::string truncatedNifti(const std::string& path)
+{
+  const std::string name = lowercase(path);
+  std::string dataPath = path;
+  for (const std::string suffix : { ".hdr", ".hdr.gz" })
+  {
+    if (endsWith(name, suffix))
+    {
+      dataPath = path.substr(0, path.size() - suffix.size()) + (suffix == ".hdr" ? ".img" : ".img.gz");
+    }
+  }
+  const bool pair = dataPath != path;
+  char header[348] = {};
+  gzFile headerFile = gzopen(path.c_str(), "rb");
+  if (!headerFile)
+  {
+    return "";
+  }
+  const int headerBytes = gzread(headerFile, header, sizeof(header));
+  gzclose(headerFile);
+  std::int32_t headerSize = 0;
+  std::memcpy(&headerSize, header, 4);
+  if (headerBytes != static_cast<int>(sizeof(header)) || headerSize != 348)
+  {
+    return ""; // NIfTI-2 or another byte order: left to ITK
+  }
+  std::int16_t dims[8];
+  std::int16_t bitsPerVoxel = 0;
+  float voxelOffset = 0.0f;
+  std::memcpy(dims, header + 40, sizeof(dims));
+  std::memcpy(&bitsPerVoxel, header + 72, 2);
+  std::memcpy(&voxelOffset, header + 108, 4);
+  std::int64_t expected = bitsPerVoxel;
+  for (int axis = 1; axis <= std::clamp<int>(dims[0], 1, 7); ++axis)
+  {
+    expected *= std::max<std::int64_t>(1, dims[axis]);
+  }
+  expected = (expected + 7) / 8 + (pair ? 0 : static_cast<std::int64_t>(voxelOffset));
+  gzFile file = gzopen(dataPath.c_str(), "rb");
+  if (!file)
+  {
+    return "";
+  }
+  std::int64_t total = 0;
+  std::vector<char> buffer(1 << 20);
+  for (int got = 0; (got = gzread(file, buffer.data(), static_cast<unsigned>(buffer.size()))) > 0;)
+  {
+    total += got;
+  }
+  int status = Z_OK;
+  gzerror(file, &status);
+  gzclose(file);
+  if (status == Z_OK && total >= expected)
+  {
+    return "";
+  }
+  return "'" + dataPath + "' is cut short: it holds " + std::to_string(total) + " of the " +
+    std::to_string(expected) + " bytes its header announces";
+}
+
 
 /// DICOM multi-valued decimal strings ("a\b\c").
 std::vector<double> decimals(const char* value)
@@ -309,7 +496,41 @@ Geometry flipLPSRAS(const Geometry& geometry)
 
 namespace
 {
-std::vector<DicomSeries> scanFolder(const std::string& folder, bool recursive, std::string& error)
+/// What a DICOM object of a storage class that is not a CT-like volume slice is, for the note
+/// that says it was left out; empty for the image classes a volume is made of (and for files
+/// that name no class).
+std::string nonVolumeKind(const std::string& sopClass)
+{
+  static const std::map<std::string, std::string> volumeClasses = {
+    { "1.2.840.10008.5.1.4.1.1.2", "CT" }, { "1.2.840.10008.5.1.4.1.1.2.1", "enhanced CT" },
+    { "1.2.840.10008.5.1.4.1.1.2.2", "legacy enhanced CT" }, { "1.2.840.10008.5.1.4.1.1.4", "MR" },
+    { "1.2.840.10008.5.1.4.1.1.4.1", "enhanced MR" },
+    { "1.2.840.10008.5.1.4.1.1.4.4", "legacy enhanced MR" }, { "1.2.840.10008.5.1.4.1.1.128", "PET" },
+    { "1.2.840.10008.5.1.4.1.1.130", "enhanced PET" }
+  };
+  if (sopClass.empty() || volumeClasses.count(sopClass))
+  {
+    return "";
+  }
+  const std::pair<const char*, const char*> known[] = { { "1.2.840.10008.5.1.4.1.1.481.2", "RT Dose" },
+    { "1.2.840.10008.5.1.4.1.1.481.5", "RT Plan" }, { "1.2.840.10008.5.1.4.1.1.481.3", "RT Structure Set" },
+    { "1.2.840.10008.5.1.4.1.1.481.", "RT object" }, { "1.2.840.10008.5.1.4.1.1.88.", "structured report" },
+    { "1.2.840.10008.5.1.4.1.1.7", "secondary capture" }, { "1.2.840.10008.5.1.4.1.1.9.", "waveform" },
+    { "1.2.840.10008.5.1.4.1.1.11.", "presentation state" }, { "1.2.840.10008.5.1.4.1.1.104.", "encapsulated document" } };
+  for (const auto& [prefix, name] : known)
+  {
+    if (sopClass.compare(0, std::strlen(prefix), prefix) == 0)
+    {
+      return name;
+    }
+  }
+  return "object of class " + sopClass;
+}
+
+std::vector<DicomSeries> scanFolder(const std::string& folder,
+  bool recursive,
+  std::string& error,
+  std::vector<std::string>* skipped = nullptr)
 {
   // GDCM prints warnings for every odd header; the reader reports what matters itself.
   gdcm::Trace::WarningOff();
@@ -329,9 +550,10 @@ std::vector<DicomSeries> scanFolder(const std::string& folder, bool recursive, s
   const gdcm::Tag orientationTag(0x0020, 0x0037);
   const gdcm::Tag rowsTag(0x0028, 0x0010);
   const gdcm::Tag columnsTag(0x0028, 0x0011);
+  const gdcm::Tag sopClassTag(0x0008, 0x0016);
   gdcm::Scanner scanner;
   for (const gdcm::Tag& tag :
-    { seriesUidTag, descriptionTag, positionTag, orientationTag, rowsTag, columnsTag })
+    { seriesUidTag, descriptionTag, positionTag, orientationTag, rowsTag, columnsTag, sopClassTag })
   {
     scanner.AddTag(tag);
   }
@@ -359,6 +581,17 @@ std::vector<DicomSeries> scanFolder(const std::string& folder, bool recursive, s
     if (!scanner.IsKey(file.c_str()))
     {
       continue; // not DICOM
+    }
+    // Dose grids, plans, structure sets, reports, screenshots are no CT slices; some (a
+    // single-frame RT Dose) would even abort the process inside GDCM when read as an image.
+    const std::string kind = nonVolumeKind(trimmed(scanner.GetValue(file.c_str(), sopClassTag)));
+    if (!kind.empty())
+    {
+      if (skipped)
+      {
+        skipped->push_back(kind + " '" + file + "'");
+      }
+      continue;
     }
     const std::string uid = trimmed(scanner.GetValue(file.c_str(), seriesUidTag));
     const std::vector<double> position = decimals(scanner.GetValue(file.c_str(), positionTag));
@@ -437,14 +670,20 @@ std::vector<DicomSeries> scanFolder(const std::string& folder, bool recursive, s
 }
 } // namespace
 
-std::vector<DicomSeries> scanDicomFolder(const std::string& folder, std::string& error)
+std::vector<DicomSeries> scanDicomFolder(const std::string& folder,
+  std::string& error,
+  std::vector<std::string>* skipped)
 {
-  std::vector<DicomSeries> series = scanFolder(folder, false, error);
+  std::vector<DicomSeries> series = scanFolder(folder, false, error, skipped);
   if (series.empty())
   {
     // Exports often nest the slices (DICOM/PA0/ST0/SE0/...): look below before giving up.
     std::string nestedError;
-    series = scanFolder(folder, true, nestedError);
+    if (skipped)
+    {
+      skipped->clear();
+    }
+    series = scanFolder(folder, true, nestedError, skipped);
     if (!series.empty())
     {
       error.clear();
@@ -535,6 +774,27 @@ bool VolumeFile::openFile(const std::string& path, FileFormat format, std::strin
     error = "'" + path + "' has a non-positive voxel spacing";
     return false;
   }
+  // A file cut short (an interrupted copy or download) would read with made-up voxels.
+  const std::int64_t voxels = static_cast<std::int64_t>(geometry.dimensions[0]) *
+    geometry.dimensions[1] * geometry.dimensions[2];
+  std::string truncation;
+  if (format == FileFormat::MetaImage)
+  {
+    truncation = truncatedMetaImage(path, voxels * static_cast<std::int64_t>(io->GetComponentSize()));
+  }
+  else if (format == FileFormat::Nifti)
+  {
+    truncation = truncatedNifti(path);
+  }
+  else if (format == FileFormat::DicomFile)
+  {
+    truncation = truncatedDicomFile(path);
+  }
+  if (!truncation.empty())
+  {
+    error = truncation;
+    return false;
+  }
   this->Format = format;
   this->FloatValues = componentNeedsFloat(io->GetComponentType());
   // MetaImage reads a region of an uncompressed raw file directly; the other formats decode
@@ -555,8 +815,26 @@ bool VolumeFile::openDicomSeries(const std::string& folder,
   const std::string& slice,
   std::string& error)
 {
-  std::vector<DicomSeries> found =
-    searchBelow ? scanDicomFolder(folder, error) : scanFolder(folder, false, error);
+  std::vector<std::string> skipped;
+  std::vector<DicomSeries> found = searchBelow ? scanDicomFolder(folder, error, &skipped)
+                                               : scanFolder(folder, false, error, &skipped);
+  if (!skipped.empty())
+  {
+    std::string note = "left out " + std::to_string(skipped.size()) +
+      " DICOM object(s) that are no CT slices: " + skipped.front();
+    if (skipped.size() > 1)
+    {
+      note += " and " + std::to_string(skipped.size() - 1) + " more";
+    }
+    if (found.empty())
+    {
+      error = "no CT or MR image slices in '" + folder + "'; " + note;
+    }
+    else
+    {
+      this->Warnings.push_back(note);
+    }
+  }
   if (found.empty())
   {
     if (!slice.empty() && error.empty())
@@ -643,6 +921,16 @@ bool VolumeFile::openDicomSeries(const std::string& folder,
   {
     error = "series [" + series.label + "] is not greyscale; a CT has one value per voxel";
     return false;
+  }
+  for (std::size_t k = 0; k < series.files.size(); ++k)
+  {
+    const std::string truncation = truncatedDicomFile(series.files[k]);
+    if (!truncation.empty())
+    {
+      error = "slice " + std::to_string(k + 1) + " of " + std::to_string(series.files.size()) +
+        " of series [" + series.label + "]: " + truncation;
+      return false;
+    }
   }
   if (series.files.size() == 1 && io->GetNumberOfDimensions() == 3 && io->GetDimensions(2) > 1)
   {

@@ -69,9 +69,13 @@ struct DicomSeries
 };
 
 /// Scan a folder for DICOM image series (its sub-folders too when it holds none itself, as
-/// exports nest them). Files that are not DICOM are skipped. Series are split when orientation
-/// or matrix size differ inside one Series Instance UID.
-std::vector<DicomSeries> scanDicomFolder(const std::string& folder, std::string& error);
+/// exports nest them). Files that are not DICOM are skipped, and so are DICOM objects that are
+/// no volume slices (RT Dose and Plan, structure sets, reports, secondary captures: listed in
+/// `skipped`). Series are split when orientation or matrix size differ inside one Series
+/// Instance UID.
+std::vector<DicomSeries> scanDicomFolder(const std::string& folder,
+  std::string& error,
+  std::vector<std::string>* skipped = nullptr);
 
 class VolumeFile
 {

@@ -14,6 +14,7 @@ PACKAGES=(
   openmpi-bin python3-mpi4py python3-dev python3-numpy python3-scipy libx11-dev libxt-dev
   libinsighttoolkit5-dev libopenmesh-dev
   libgtest-dev libbenchmark-dev xvfb xauth
+  python3-pydicom
 )
 
 missing=()

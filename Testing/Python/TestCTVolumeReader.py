@@ -183,6 +183,25 @@ bad.FileName = junk
 with ibctest.StderrCapture() as captured:
     bad.UpdatePipeline()
 checks.check("junk.nii" in captured.text, "file that is not an image: error names the file")
+# Cut short (an interrupted copy): an error naming the file (and the slice), never voxels made up.
+cut_folder = os.path.join(out, "cut")
+shutil.rmtree(cut_folder, ignore_errors=True)
+shutil.copytree(os.path.join(out, "dicom"), os.path.join(cut_folder, "dicom"))
+for name in ["ct.mha", "ct.nii", "ct.nii.gz", "ct.mhd", "ct.raw"]:
+    shutil.copy(os.path.join(out, name), cut_folder)
+for name, share in [("ct.mha", 1 / 3), ("ct.nii", 1 / 3), ("ct.nii.gz", 1 / 3), ("ct.raw", 0.9),
+                    (os.path.join("dicom", "IM0005"), 0.6)]:
+    path = os.path.join(cut_folder, name)
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[:int(len(data) * share)])
+for opened, named in [("ct.mha", "ct.mha"), ("ct.nii", "ct.nii"), ("ct.nii.gz", "ct.nii.gz"),
+                      ("ct.mhd", "ct.raw"), ("dicom", "IM0005")]:
+    bad.FileName = os.path.join(cut_folder, opened)
+    with ibctest.StderrCapture() as captured:
+        bad.UpdatePipeline()
+    checks.check("cut short" in captured.text and named in captured.text and
+                 bad.GetDataInformation().GetNumberOfPoints() == 0,
+                 "%s cut short: an error naming %s, nothing read" % (opened, named))
 bad.FileName = os.path.join(out, "ct.mha")
 checks.check(servermanager.Fetch(bad).GetNumberOfPoints() == np.prod(written["dimensions"]),
              "the same reader reads a good file afterwards")
