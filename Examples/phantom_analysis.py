@@ -11,8 +11,9 @@ Results:
     stem.vtp               the remeshed stem with HU, TissueClass and GruenZone
     ct.vti                 the phantom CT
     truth_check.csv        per zone: the table's cortical fraction next to the phantom's truth
-    heatmap_ap.png, heatmap_lateral.png   HU on the stem (with a display; skipped without)
-    zones_ap.png, zones_lateral.png       the Gruen zone diagram with cortical contact per zone
+    heatmap_<face>_face.png   HU on the stem seen from each face: anterior (zones 8-10),
+                              posterior (12-14), lateral (1-3), medial (5-7); with a display
+    zones_<face>_face.png     the Gruen zones on that face, cortical contact per zone
     implant_extracted.vtp  the metal surface extracted from the CT (partial-volume corrected)
     stem_registered.vtp    the CAD stem registered onto the CT
     stem_to_ct.tfm         that registration as an ITK transform file (3D Slicer loads it)
@@ -92,7 +93,7 @@ with open(os.path.join(args.output, "truth_check.csv"), "w", newline="") as f:
 worst = max(abs(row["CorticalFraction"] - row["TrueCorticalFraction"]) for row in rows)
 fields = stem.GetFieldData()
 
-# Pictures: the HU heatmap and the zone diagram, seen from the front (AP) and from the side.
+# Pictures: the HU heatmap and the zones on each face of the stem.
 images = []
 if not args.no_images:
     try:
@@ -126,7 +127,18 @@ if not args.no_images:
             images.append(file_name)
             display.SetScalarBarVisibility(view, False)
 
-        for name, direction in (("ap", anterior), ("lateral", -medial)):
+        # Named by the face each picture shows and the zones it carries: the anterior face holds
+        # zones 8-10 of the lateral radiograph, the lateral face zones 1-3 of the AP one.
+        faces = (("anterior", anterior, "8-10"), ("posterior", -anterior, "12-14"),
+                 ("lateral", -medial, "1-3"), ("medial", medial, "5-7"))
+        title = Text()
+        title_display = Show(title, view)
+        title_display.Color = [0, 0, 0]
+        title_display.FontSize = 13
+        title_display.WindowLocation = "Upper Left Corner"
+        for face, direction, face_zones in faces:
+            name = face + "_face"
+            title.Text = "%s face (zones %s; 4 and 11 at the tip)" % (face.capitalize(), face_zones)
             view.CameraFocalPoint = list(center)
             view.CameraPosition = list(center + 400 * direction)
             view.CameraViewUp = list(axis)
