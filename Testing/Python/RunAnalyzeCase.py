@@ -86,4 +86,29 @@ for name, arguments, words in [
     lines = [line for line in result.stderr.splitlines() if line.startswith("analyze_case:")]
     checks.check(result.returncode == 2 and len(lines) == 1 and words in lines[0] and "Traceback" not in result.stderr,
                  "%s: exit status %d, one line: %s" % (name, result.returncode, lines[0] if lines else result.stderr[-300:]))
+# --- The cohort: three cases, one broken on purpose (its implant in metres).
+cohort = os.path.join(out, "cohort")
+manifest = os.path.join(case, "cases.csv")
+with open(manifest, "w") as f:
+    f.write("case,ct,implant,side\n")
+    f.write("patient01,DICOM,stem.stl,\n")
+    f.write("patient02,DICOM,stem_ras.stl,Right\n")
+    f.write("patient03,DICOM,stem_metres.stl,\n")
+cohort_command = [pvpython, os.path.join(here, "..", "..", "Examples", "analyze_cohort.py"), "--cases", manifest,
+                  "--output", cohort, "--plugin", ibctest.plugin_path(), "--no-images", "--jobs", "2"]
+result = subprocess.run(cohort_command, capture_output=True, text=True, timeout=900)
+failures = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+summary_path = os.path.join(cohort, "cohort_summary.csv")
+zones_path = os.path.join(cohort, "cohort_zones.csv")
+summary_rows = list(csv.DictReader(open(summary_path))) if os.path.exists(summary_path) else []
+zone_rows = list(csv.DictReader(open(zones_path))) if os.path.exists(zones_path) else []
+checks.check(result.returncode == 1 and len(failures) == 1 and "patient03" in failures[0] and "metres" in failures[0]
+             and [r["status"] for r in summary_rows] == ["done", "done", "failed"] and len(zone_rows) == 30
+             and "case 3 of 3" in result.stdout,
+             "cohort of three with one broken: two results (30 zone rows), one failure line (%s), exit status %d"
+             % (failures[0] if failures else result.stderr[-300:], result.returncode))
+again = subprocess.run(cohort_command, capture_output=True, text=True, timeout=900)
+summary_rows = list(csv.DictReader(open(summary_path))) if os.path.exists(summary_path) else []
+checks.check(again.returncode == 1 and [r["status"] for r in summary_rows][:2] == ["done (earlier run)"] * 2,
+             "a rerun skips the finished cases and retries the failed one")
 checks.finish()
