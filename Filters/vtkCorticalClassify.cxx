@@ -146,6 +146,7 @@ int vtkCorticalClassify::RequestData(vtkInformation*,
     vtkErrorMacro("Cancellous Threshold ("
       << thresholds.cancellous << " HU) must be below Cortical Threshold (" << thresholds.cortical
       << " HU).");
+    output->Initialize(); // nothing labelled from thresholds that make no sense
     return 0;
   }
 

@@ -60,6 +60,15 @@ else:
         "<!DOCTYPE html>", ""), "report.html: the table (15 zones), self-contained")
     checks.check(os.path.getsize(os.path.join(out, "good", "stem.vtp")) > 0, "stem.vtp written")
 
+# --- Without a surface: the implant extracted from the CT, or the CAD stem registered onto it.
+for name, arguments in [("extracted", []), ("registered", ["--cad", os.path.join(case, "stem.stl"), "--register"])]:
+    result = run(name, "--ct", os.path.join(case, "DICOM"), *arguments)
+    rows = list(csv.DictReader(open(os.path.join(out, name, "zones.csv")))) if result.returncode == 0 else []
+    worst = max((abs(float(r["CorticalFraction"]) - truth["cortical_fraction"][r["Zone"]]) for r in rows),
+                default=float("nan"))
+    checks.check(len(rows) == 15 and worst <= 0.06,
+                 "implant %s: every zone's cortical fraction within 0.06 of the truth (worst %.3f)" % (name, worst))
+
 # --- The implant saved from 3D Slicer (RAS): found and turned into the CT's LPS.
 result = run("ras", "--ct", os.path.join(case, "DICOM"), "--implant", os.path.join(case, "stem_ras.stl"))
 good_rows = list(csv.DictReader(open(os.path.join(out, "good", "zones.csv")))) if os.path.exists(

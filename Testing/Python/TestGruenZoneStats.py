@@ -181,4 +181,19 @@ for pattern, membrane in (("Loosened", 2.5), ("Press Fit", -1.0)):
     checks.check(np.min(table["ConfidentFraction"][1:]) >= 0.9,
                  "%s: >= 90 %% of every zone's area sampled with confidence (lowest %.3f)"
                  % (pattern, np.min(table["ConfidentFraction"][1:])))
+
+# --- Inverted thresholds: a message naming both, an empty output (nothing labelled), and the same
+# filter classifies again once they are put right.
+phantom, probe, classified, zones = chain(classify_options=dict(Preset="Custom", CancellousThreshold=900,
+                                                                CorticalThreshold=300))
+with ibctest.StderrCapture() as captured:
+    classified.UpdatePipeline()
+checks.check("must be below Cortical Threshold" in captured.text and
+             classified.GetDataInformation().GetNumberOfPoints() == 0,
+             "Cortical Threshold below Cancellous Threshold: an error naming both, nothing labelled")
+classified.CorticalThreshold = 1100
+classified.UpdatePipeline()
+checks.check(classified.GetDataInformation().GetNumberOfPoints() > 0 and
+             classified.PointData["TissueClass"] is not None,
+             "the same filter classifies once the thresholds are put right")
 checks.finish()
