@@ -13,6 +13,7 @@ Classify -> Gruen Zone Stats. Writes to DIR:
     zones.csv      the per-zone table (one row per Gruen zone, zone 0 the whole stem)
     stem.vtp       the remeshed stem with HU, TissueClass, InterfaceWidth, GruenZone, ...
     heatmap_<face>_face.png, zones_<face>_face.png   pictures (need a display: xvfb-run)
+    zone_diagram.svg   the two-view Gruen zone diagram, each zone filled by its cortical fraction
     summary.json   every setting, the versions, the inputs' checksums, timings, the metal model
     report.html    one self-contained page with the table and the pictures
 
@@ -225,6 +226,8 @@ def write_report(path, args, rows, names, images, summary):
             encoded = base64.b64encode(f.read()).decode("ascii")
         pictures.append('<figure><img alt="%s" src="data:image/png;base64,%s"><figcaption>%s</figcaption></figure>'
                         % (html.escape(name), encoded, html.escape(name)))
+    diagram_path = os.path.join(args.output, "zone_diagram.svg")
+    diagram = open(diagram_path).read() if os.path.exists(diagram_path) else ""
     settings = "".join("<li>%s: %s</li>" % (html.escape(k), html.escape(str(v)))
                        for k, v in summary["settings"].items())
     notes = "".join("<li>%s</li>" % html.escape(n) for n in summary["notes"])
@@ -237,12 +240,13 @@ padding:3px 8px;text-align:right}figure{display:inline-block;margin:0.5em}img{wi
 outside the implant reads cortical (&ge; 800 HU), cancellous or soft, after the metal's blooming is taken
 out; zone 0 is the whole stem below the resection level.</p>
 <table><tr>%s</tr>%s</table>
+<h2>Gruen zones</h2>%s
 <h2>Pictures</h2>%s
 <h2>Settings</h2><ul>%s</ul><h2>Notes</h2><ul>%s</ul>
 <p>ImplantBoneContact %s, ParaView %s.</p></body></html>
 """ % (html.escape(os.path.basename(os.path.abspath(args.ct))), html.escape(args.ct),
        html.escape(str(args.implant or args.cad or "extracted from the CT")), cells, "".join(body),
-       "".join(pictures) or "<p>(none: run under xvfb-run)</p>", settings, notes,
+       diagram, "".join(pictures) or "<p>(none: run under xvfb-run)</p>", settings, notes,
        html.escape(summary["versions"]["plugin"]), html.escape(summary["versions"]["paraview"]))
     with open(path, "w") as f:
         f.write(page)
@@ -265,6 +269,7 @@ def analyze(args):
     simple.LoadPlugin(args.plugin, ns=vars(simple))
     sys.path.insert(0, HERE)
     import ibc_pictures
+    import ibc_zone_diagram
 
     os.makedirs(args.output, exist_ok=True)
     timings = {}
@@ -298,6 +303,7 @@ def analyze(args):
     simple.SaveData(os.path.join(args.output, "stem.vtp"), proxy=simple.OutputPort(zones, 0))
     stem = servermanager.Fetch(zones, idx=0)
     images = [] if args.no_images else ibc_pictures.save_pictures(zones, stem, table, args.output)
+    ibc_zone_diagram.write_zone_diagram(rows, os.path.join(args.output, "zone_diagram.svg"))
 
     field = servermanager.Fetch(probe).GetFieldData()
     metal = {field.GetArrayName(i): field.GetArray(i).GetValue(0) for i in range(field.GetNumberOfArrays())
@@ -320,7 +326,7 @@ def analyze(args):
         "metal_model": metal,
         "seconds": timings,
         "notes": notes,
-        "files": ["zones.csv", "stem.vtp", "summary.json", "report.html"] + images,
+        "files": ["zones.csv", "stem.vtp", "zone_diagram.svg", "summary.json", "report.html"] + images,
     }
     with open(os.path.join(args.output, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)

@@ -14,6 +14,7 @@ Results:
     heatmap_<face>_face.png   HU on the stem seen from each face: anterior (zones 8-10),
                               posterior (12-14), lateral (1-3), medial (5-7); with a display
     zones_<face>_face.png     the Gruen zones on that face, cortical contact per zone
+    zone_diagram.svg          the two-view Gruen zone diagram filled by cortical fraction
     implant_extracted.vtp  the metal surface extracted from the CT (partial-volume corrected)
     stem_registered.vtp    the CAD stem registered onto the CT
     stem_to_ct.tfm         that registration as an ITK transform file (3D Slicer loads it)
@@ -34,6 +35,7 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkFiltersCore import vtkImplicitPolyDataDistance
 
 import ibc_pictures
+import ibc_zone_diagram
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--plugin", required=True, help="path of ImplantBoneContact.so")
@@ -97,6 +99,7 @@ fields = stem.GetFieldData()
 
 # Pictures: the HU heatmap and the zones on each face of the stem.
 images = [] if args.no_images else ibc_pictures.save_pictures(zones, stem, table, args.output)
+ibc_zone_diagram.write_zone_diagram(rows, os.path.join(args.output, "zone_diagram.svg"))
 
 # The implant's geometry from the CT: the extracted metal surface, and the CAD stem registered
 # onto the CT from a rough placement (10 mm and 10 degrees off), both against the true stem.
@@ -133,7 +136,7 @@ summary = {
                                                                    "HausdorffDistance", "AreaChangePercent")},
     "worst_cortical_fraction_error": round(worst, 4),
     "implant_geometry": geometry,
-    "files": ["zones.csv", "stem.vtp", "ct.vti", "truth_check.csv", "implant_extracted.vtp",
+    "files": ["zones.csv", "stem.vtp", "ct.vti", "truth_check.csv", "zone_diagram.svg", "implant_extracted.vtp",
               "stem_registered.vtp", "stem_to_ct.tfm"] + images,
 }
 with open(os.path.join(args.output, "summary.json"), "w") as f:

@@ -56,9 +56,19 @@ else:
                  and summary["settings"]["implant_coordinates"] == "LPS",
                  "summary.json: checksums of the %d slices and the STL, versions, the settings" % truth["slices"])
     report = open(os.path.join(out, "good", "report.html")).read()
-    checks.check(report.count("<tr>") == 16 and "Gruen zone" in report and "http" not in report.replace(
-        "<!DOCTYPE html>", ""), "report.html: the table (15 zones), self-contained")
+    checks.check(report.count("<tr>") == 16 and "Gruen zone" in report and
+                 not any(link in report for link in ('src="http', "href=\"http", "url(http")),
+                 "report.html: the table (15 zones), self-contained (no external resource)")
     checks.check(os.path.getsize(os.path.join(out, "good", "stem.vtp")) > 0, "stem.vtp written")
+    import xml.etree.ElementTree as ElementTree
+    svg = ElementTree.parse(os.path.join(out, "good", "zone_diagram.svg")).getroot()
+    namespace = "{http://www.w3.org/2000/svg}"
+    polygons = [p for p in svg.iter(namespace + "polygon") if p.get("class") == "zone"]
+    written = {int(t.get("data-zone")): t.text for t in svg.iter(namespace + "text") if t.get("class") == "value"}
+    expected = {int(r["Zone"]): "%.0f%%" % (100 * float(r["CorticalFraction"])) for r in rows if int(r["Zone"]) > 0}
+    checks.check(len(polygons) == 14 and written == expected and "<svg" in report,
+                 "zone_diagram.svg: the 14 zones of both views, each with its cortical fraction from zones.csv; "
+                 "embedded in report.html")
 
 # --- Without a surface: the implant extracted from the CT, or the CAD stem registered onto it.
 for name, arguments in [("extracted", []), ("registered", ["--cad", os.path.join(case, "stem.stl"), "--register"])]:
