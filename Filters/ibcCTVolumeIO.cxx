@@ -160,6 +160,21 @@ std::string truncatedDicomFile(const std::string& path)
     " of the " + std::to_string(expected) + " bytes its header announces";
 }
 
+/// Empty, or which slice of a series is cut short, and how.
+std::string truncatedSlice(const DicomSeries& series)
+{
+  for (std::size_t k = 0; k < series.files.size(); ++k)
+  {
+    const std::string truncation = truncatedDicomFile(series.files[k]);
+    if (!truncation.empty())
+    {
+      return "slice " + std::to_string(k + 1) + " of " + std::to_string(series.files.size()) +
+        " of series [" + series.label + "]: " + truncation;
+    }
+  }
+  return "";
+}
+
 /// Empty, or what is missing from an uncompressed MetaImage's data (the .mha after its header,
 /// or the file a .mhd names).
 std::string truncatedMetaImage(const std::string& path, std::int64_t expected)
@@ -809,7 +824,7 @@ bool VolumeFile::openFile(const std::string& path, FileFormat format, std::strin
   return true;
 }
 
-bool VolumeFile::openDicomSeries(const std::string& folder,
+bool VolumeFile::findSeries(const std::string& folder,
   const std::string& wanted,
   bool searchBelow,
   const std::string& slice,
@@ -909,7 +924,20 @@ bool VolumeFile::openDicomSeries(const std::string& folder,
   }
   this->Series = std::move(found);
   this->SelectedSeries = selected;
-  const DicomSeries& series = this->Series[selected];
+  return true;
+}
+
+bool VolumeFile::openDicomSeries(const std::string& folder,
+  const std::string& wanted,
+  bool searchBelow,
+  const std::string& slice,
+  std::string& error)
+{
+  if (!this->findSeries(folder, wanted, searchBelow, slice, error))
+  {
+    return false;
+  }
+  const DicomSeries& series = this->Series[static_cast<std::size_t>(this->SelectedSeries)];
 
   // In-plane geometry and the value type from the first slice's header.
   itk::GDCMImageIO::Pointer io = itk::GDCMImageIO::New();
@@ -922,15 +950,10 @@ bool VolumeFile::openDicomSeries(const std::string& folder,
     error = "series [" + series.label + "] is not greyscale; a CT has one value per voxel";
     return false;
   }
-  for (std::size_t k = 0; k < series.files.size(); ++k)
+  error = truncatedSlice(series);
+  if (!error.empty())
   {
-    const std::string truncation = truncatedDicomFile(series.files[k]);
-    if (!truncation.empty())
-    {
-      error = "slice " + std::to_string(k + 1) + " of " + std::to_string(series.files.size()) +
-        " of series [" + series.label + "]: " + truncation;
-      return false;
-    }
+    return false;
   }
   if (series.files.size() == 1 && io->GetNumberOfDimensions() == 3 && io->GetDimensions(2) > 1)
   {

@@ -118,8 +118,15 @@ private:
     std::string& error,
     void (*progress)(void*, double),
     void* progressData) const;
-  /// The series in `folder` (and, with searchBelow, in its sub-folders when it holds none);
-  /// without a wanted series, the one that holds `slice` if given, else the largest.
+  /// The series in `folder` (and, with searchBelow, in its sub-folders when it holds none) into
+  /// Series, and which one to read: the wanted one, else the one that holds `slice` if given,
+  /// else the largest. Notes what was left out or chosen in Warnings.
+  bool findSeries(const std::string& folder,
+    const std::string& series,
+    bool searchBelow,
+    const std::string& slice,
+    std::string& error);
+  /// Opens the series findSeries chooses: its geometry and value type.
   bool openDicomSeries(const std::string& folder,
     const std::string& series,
     bool searchBelow,

@@ -1005,14 +1005,6 @@ double ProfileSampling::reach() const
     std::abs(this->mmPerIndex[2]);
 }
 
-double ProfileSampling::innermostShare(double distance, double sigma) const
-{
-  double share = 0.0;
-  double innermost = 0.0;
-  this->sharesAlong(&distance, 1, sigma, &share, &innermost);
-  return innermost;
-}
-
 double MetalModel::edgeSigma(double sliceComponent) const
 {
   const double c2 = std::min(1.0, sliceComponent * sliceComponent);

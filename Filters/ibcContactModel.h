@@ -89,8 +89,10 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT ProfileSampling
 
   /// The metal share the sample at `distance` reads: the voxels' shares, interpolated.
   double share(double distance, double sigma) const;
-  /// share() at each of `count` increasing distances, and innermostShare() if `innermost` is
-  /// not null: a voxel that consecutive samples read is evaluated once.
+  /// share() at each of `count` increasing distances, and, if `innermost` is not null, the
+  /// largest share among the voxels each sample reads (the one nearest the metal: a clipped
+  /// voxel there makes the sample read low). A voxel that consecutive samples read is evaluated
+  /// once.
   void sharesAlong(const double* distances,
     std::size_t count,
     double sigma,
@@ -98,9 +100,6 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT ProfileSampling
     double* innermost = nullptr) const;
   /// How much nearer the metal (mm along the normal) a voxel the sample reads can lie.
   double reach() const;
-  /// The largest metal share among the voxels the sample reads (the one nearest the metal): a
-  /// clipped voxel there makes the sample read low.
-  double innermostShare(double distance, double sigma) const;
 };
 
 /// Profiles the fit reads, all at the same distances (mm along the outward normal).

@@ -165,6 +165,18 @@ vtkSmartPointer<vtkDoubleArray> pointArray(const char* name, vtkIdType count)
 }
 
 
+/// A point array of one profile per point (`samples` components), named after the sampled array.
+vtkSmartPointer<vtkDoubleArray> profileArray(const char* sampledName,
+  const char* suffix,
+  std::int64_t samples,
+  vtkIdType count)
+{
+  auto array = pointArray((std::string(sampledName) + suffix).c_str(), 0);
+  array->SetNumberOfComponents(static_cast<int>(samples));
+  array->SetNumberOfTuples(count);
+  return array;
+}
+
 /// The sampled array's name, the same on every rank (ranks without voxels have no array).
 std::string agreedArrayName(vtkDataArray* scalars, const ibc::Collective& comm)
 {
@@ -455,14 +467,7 @@ bool vtkNormalOffsetProbe::OutwardNormals(vtkPolyData* surface,
   return true;
 }
 
-void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
-  bool hasVoxels,
-  const std::vector<Vec3>& points,
-  const std::vector<Triangle>& triangles,
-  const std::vector<Vec3>& normals,
-  const ibc::Collective& comm,
-  Readings& readings,
-  vtkPolyData* output)
+probe::SamplingPlan vtkNormalOffsetProbe::MakeSamplingPlan()
 {
   probe::SamplingPlan plan;
   plan.mode = static_cast<probe::Mode>(this->Mode);
@@ -475,6 +480,19 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
     vtkWarningMacro("Profile End (" << plan.profileEnd << " mm) is not beyond Profile Start ("
                                     << plan.profileStart << " mm): the profile is one point.");
   }
+  return plan;
+}
+
+void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
+  bool hasVoxels,
+  const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles,
+  const std::vector<Vec3>& normals,
+  const ibc::Collective& comm,
+  Readings& readings,
+  vtkPolyData* output)
+{
+  const probe::SamplingPlan plan = this->MakeSamplingPlan();
   const bool metalCorrected = plan.mode == probe::Mode::MetalCorrected;
   const std::vector<double> distances = plan.distances();
   const auto samples = static_cast<std::int64_t>(distances.size());
@@ -518,10 +536,7 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   vtkSmartPointer<vtkDoubleArray> correctedArray;
   if (metalCorrected && this->StoreProfile)
   {
-    correctedArray =
-      pointArray((std::string(readings.value->GetName()) + "CorrectedProfile").c_str(), 0);
-    correctedArray->SetNumberOfComponents(static_cast<int>(samples));
-    correctedArray->SetNumberOfTuples(pointCount);
+    correctedArray = profileArray(readings.value->GetName(), "CorrectedProfile", samples, pointCount);
   }
 
   // One value per vertex, from the profiles of vertices [first, last).
@@ -564,7 +579,7 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
       });
   };
 
-  vtkSmartPointer<vtkDoubleArray> profileArray;
+  vtkSmartPointer<vtkDoubleArray> rawArray;
   if (!comm.distributed() && !this->StoreProfile)
   {
     // Everything is local: sample and reduce chunk by chunk, so that the profiles of a large
@@ -590,14 +605,12 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
     reduceProfiles(0, pointCount, values.data(), status.data());
     if (this->StoreProfile)
     {
-      profileArray = pointArray((std::string(readings.value->GetName()) + "Profile").c_str(), 0);
-      profileArray->SetNumberOfComponents(static_cast<int>(samples));
-      profileArray->SetNumberOfTuples(pointCount);
-      std::copy(values.begin(), values.end(), profileArray->GetPointer(0));
+      rawArray = profileArray(readings.value->GetName(), "Profile", samples, pointCount);
+      std::copy(values.begin(), values.end(), rawArray->GetPointer(0));
     }
   }
   readings.addValuesTo(output->GetPointData());
-  for (vtkDoubleArray* array : { profileArray.Get(), correctedArray.Get() })
+  for (vtkDoubleArray* array : { rawArray.Get(), correctedArray.Get() })
   {
     if (array)
     {

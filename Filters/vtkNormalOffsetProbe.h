@@ -140,6 +140,8 @@ protected:
     std::vector<ibc::Vec3>& normals);
   /// Samples every vertex's profile in the mode chosen and reads it into `readings`, which go to
   /// the output with the field data of the metal-corrected mode.
+  /// The sampling plan the properties describe (a warning when the profile is one point).
+  ibc::probe::SamplingPlan MakeSamplingPlan();
   void ReadProfiles(const ibc::probe::VolumeBlock& block,
     bool hasVoxels,
     const std::vector<ibc::Vec3>& points,

@@ -31,22 +31,11 @@ def table_of(zones):
     return {table.GetColumnName(c): vtk_to_numpy(table.GetColumn(c)).copy() for c in range(table.GetNumberOfColumns())}
 
 
-def vertex_area(data):
-    points = vtk_to_numpy(data.GetPoints().GetData()).astype(float)
-    triangles = vtk_to_numpy(data.GetPolys().GetConnectivityArray()).reshape(-1, 3)
-    area = 0.5 * np.linalg.norm(np.cross(points[triangles[:, 1]] - points[triangles[:, 0]],
-                                         points[triangles[:, 2]] - points[triangles[:, 0]]), axis=1)
-    result = np.zeros(len(points))
-    for corner in range(3):
-        np.add.at(result, triangles[:, corner], area / 3.0)
-    return result
-
-
 # --- Zones and cortical fractions against the truth, with the automatic frame.
 phantom, probe, classified, zones = chain()
 data = servermanager.Fetch(zones)
 g = lambda name: vtk_to_numpy(data.GetPointData().GetArray(name))
-area = vertex_area(data)
+area = ibctest.vertex_areas(data)
 agreement = np.sum(area * (g("GruenZone") == g("TrueGruenZone"))) / area.sum()
 limit = data.GetFieldData().GetArray("ProximalLimit").GetValue(0)
 checks.check(agreement >= 0.97, "GruenZone agrees with TrueGruenZone on %.2f %% of the area (automatic "
@@ -161,7 +150,7 @@ for pattern, membrane in (("Loosened", 2.5), ("Press Fit", -1.0)):
     stem = servermanager.Fetch(zones)
     zone = ibctest.array(stem, "GruenZone")
     true_width = ibctest.array(stem, "TrueInterfaceWidth")
-    area = vertex_area(stem)
+    area = ibctest.vertex_areas(stem)
     checks.check(all(name in table for name in ("InterfaceWidthMean", "InterfaceOver1mmFraction",
                                                 "InterfaceOver2mmFraction", "ConfidentFraction")),
                  "%s: the zone table has the interface and confidence columns" % pattern)

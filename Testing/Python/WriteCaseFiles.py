@@ -74,13 +74,7 @@ for k in range(dims[2]):
     ds.save_as(os.path.join(out, "DICOM", "IM%04d" % k), write_like_original=False)
 
 # Truth per zone, area-weighted on the phantom's own stem.
-points = vtk_to_numpy(stem.GetPoints().GetData())
-triangles = vtk_to_numpy(stem.GetPolys().GetConnectivityArray()).reshape(-1, 3)
-area = 0.5 * np.linalg.norm(np.cross(points[triangles[:, 1]] - points[triangles[:, 0]],
-                                     points[triangles[:, 2]] - points[triangles[:, 0]]), axis=1)
-vertex_area = np.zeros(len(points))
-for corner in range(3):
-    np.add.at(vertex_area, triangles[:, corner], area / 3.0)
+vertex_area = ibctest.vertex_areas(stem)
 zone = vtk_to_numpy(stem.GetPointData().GetArray("TrueGruenZone"))
 tissue = vtk_to_numpy(stem.GetPointData().GetArray("TrueTissueClass"))
 truth = {}

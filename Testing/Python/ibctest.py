@@ -93,6 +93,20 @@ def array(data, name, points=True):
     return vtk_to_numpy(values)
 
 
+def vertex_areas(data):
+    """Each point's share of the surface area (a third of each triangle it is a corner of)."""
+    import numpy as np
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    points = vtk_to_numpy(data.GetPoints().GetData()).astype(float)
+    triangles = vtk_to_numpy(data.GetPolys().GetConnectivityArray()).reshape(-1, 3)
+    area = 0.5 * np.linalg.norm(np.cross(points[triangles[:, 1]] - points[triangles[:, 0]],
+                                         points[triangles[:, 2]] - points[triangles[:, 0]]), axis=1)
+    result = np.zeros(len(points))
+    for corner in range(3):
+        np.add.at(result, triangles[:, corner], area / 3.0)
+    return result
+
+
 def uncached_ranges(source, port=0):
     """Names of the point arrays of a source's output (built-in session) whose range and finite
     range are not cached with the array: ParaView's information pass would walk every value of
