@@ -673,9 +673,12 @@ void reserveMesh(Mesh& mesh, std::size_t vertices)
 class Remesher
 {
 public:
-  Remesher(const TriangleMesh& input, const Options& options)
+  /// inputSize: the target length at each input vertex for adaptive sizing; empty for
+  /// options.targetEdgeLength everywhere.
+  Remesher(const TriangleMesh& input, const Options& options, std::vector<double> inputSize = {})
     : Input(input)
     , Opts(options)
+    , InputSize(std::move(inputSize))
   {
     // The search tree and the input's adjacency, on a thread of their own from the start: they
     // read only the input, and take about as long as building the mesh below.
@@ -714,46 +717,62 @@ public:
   /// The target length, as corrected for a point count.
   double targetEdgeLength() const { return this->Opts.targetEdgeLength; }
 
+  /// The target lengths at the input's vertices (adaptive sizing; empty otherwise).
+  const std::vector<double>& inputSize() const { return this->InputSize; }
+
   TriangleMesh run(const std::function<void(double)>& progress)
   {
+    if (this->adaptive())
+    {
+      // Edge targets look at the input around each edge's middle (see edgeTarget).
+      this->timed("wait for tree", [&] { this->waitForSurfaceTree(); });
+    }
     for (int iteration = 0; iteration < this->Opts.iterations; ++iteration)
     {
-      const double L = this->Opts.targetEdgeLength;
       // An input with more vertices than the result will have (a dense export) is thinned
       // first: splitting its long slivers would add vertices that the collapses then remove.
       if (iteration == 0 && this->Input.points.size() > this->TargetVertices)
       {
-        this->timed("thin", [&] { this->collapseShortEdgesInParts(4.0 / 5.0 * L, 4.0 / 3.0 * L); });
+        this->timed("thin", [&] { this->collapseShortEdgesInParts(CollapseBelow, SplitAbove); });
         this->timed("reorder", [&] { this->rebuildInSpatialOrder(); }); // compact for the splits
         this->TopologyChanges = 0;
         this->DeletedVertices = 0;
       }
-      this->timed("split", [&] { this->splitLongEdges(4.0 / 3.0 * L); });
-      this->timed("collapse", [&] { this->collapseShortEdges(4.0 / 5.0 * L, 4.0 / 3.0 * L); });
-      if (this->TopologyChanges > this->M.n_vertices() / 5)
-      {
-        this->timed("reorder", [&] { this->rebuildInSpatialOrder(); });
-        this->DeletedVertices = 0;
-      }
-      else if (this->DeletedVertices > this->M.n_vertices() / 10)
-      {
-        // Compacting the arrays costs a pass over the whole mesh: only once a tenth of the
-        // vertices are gone (the passes in between skip deleted elements).
-        this->timed("compact", [&] { this->M.garbage_collection(); });
-        this->DeletedVertices = 0;
-      }
-      this->TopologyChanges = 0;
-      this->timed("flip", [&] { this->equalizeValences(); });
-      this->timed("relax", [&] { this->relaxTangentially(); });
-      this->timed("project", [&] { this->projectToInput(); });
+      this->iterate();
       this->correctLengthForPointCount(iteration);
       if (progress)
       {
         progress(static_cast<double>(iteration + 1) / this->Opts.iterations);
       }
     }
-    // Polish: the last collapses leave a few poorly shaped triangles; flips and relaxation
-    // without further topology changes even them out.
+    this->polish();
+    // Adaptive sizing: where the result still strays too far from the input, finer there (looked
+    // at after the polish, which moves the vertices too).
+    for (int round = 0; round < 2 && this->shrinkSizesWhereTooFar(); ++round)
+    {
+      if (this->Opts.adaptiveReport)
+      {
+        this->Opts.adaptiveReport->correctionRounds = round + 1;
+      }
+      for (int iteration = 0; iteration < 4; ++iteration)
+      {
+        this->iterate();
+      }
+      this->polish();
+    }
+    return this->currentMesh();
+  }
+
+private:
+  /// Edges longer than this times their target are split, shorter than CollapseBelow times it
+  /// collapsed (and no collapse may make one longer than SplitAbove times it).
+  static constexpr double SplitAbove = 4.0 / 3.0;
+  static constexpr double CollapseBelow = 4.0 / 5.0;
+
+  /// The last collapses leave a few poorly shaped triangles; flips and relaxation without
+  /// further topology changes even them out.
+  void polish()
+  {
     for (int round = 0; round < 3; ++round)
     {
       this->timed("flip", [&] { this->equalizeValences(); });
@@ -761,6 +780,34 @@ public:
       this->timed("relax", [&] { this->relaxTangentially(); });
       this->timed("project", [&] { this->projectToInput(); });
     }
+  }
+
+  /// One round of split, collapse, flip, relax and project.
+  void iterate()
+  {
+    this->timed("split", [&] { this->splitLongEdges(SplitAbove); });
+    this->timed("collapse", [&] { this->collapseShortEdges(CollapseBelow, SplitAbove); });
+    if (this->TopologyChanges > this->M.n_vertices() / 5)
+    {
+      this->timed("reorder", [&] { this->rebuildInSpatialOrder(); });
+      this->DeletedVertices = 0;
+    }
+    else if (this->DeletedVertices > this->M.n_vertices() / 10)
+    {
+      // Compacting the arrays costs a pass over the whole mesh: only once a tenth of the
+      // vertices are gone (the passes in between skip deleted elements).
+      this->timed("compact", [&] { this->M.garbage_collection(); });
+      this->DeletedVertices = 0;
+    }
+    this->TopologyChanges = 0;
+    this->timed("flip", [&] { this->equalizeValences(); });
+    this->timed("relax", [&] { this->relaxTangentially(); });
+    this->timed("project", [&] { this->projectToInput(); });
+  }
+
+  /// The mesh as it is now, in plain arrays (deleted elements left out).
+  TriangleMesh currentMesh() const
+  {
     TriangleMesh result;
     std::vector<std::int64_t> index(this->M.n_vertices(), -1);
     for (auto v : this->M.vertices())
@@ -781,7 +828,149 @@ public:
     return result;
   }
 
-private:
+  bool adaptive() const { return !this->InputSize.empty(); }
+
+  /// The target edge length at a vertex.
+  double sizeOf(Mesh::VertexHandle v) const
+  {
+    return this->adaptive() ? this->M.property(this->Size, v) : this->Opts.targetEdgeLength;
+  }
+
+  /// The target of an edge: the smallest at its ends and at its middle. (The finer place
+  /// decides the deviation, and an edge across a narrow rounded rim has both ends on the
+  /// flatter sides.)
+  double edgeTarget(Mesh::EdgeHandle e) const
+  {
+    if (!this->adaptive())
+    {
+      return this->Opts.targetEdgeLength;
+    }
+    const auto h = this->M.halfedge_handle(e, 0);
+    const auto from = this->M.from_vertex_handle(h);
+    const auto to = this->M.to_vertex_handle(h);
+    const double ends = std::min(this->sizeOf(from), this->sizeOf(to));
+    // The middle's input triangle, walked to from the one an end was nearest.
+    std::int32_t triangle = this->inputTriangleHint(from);
+    const Vec3 middle = toVec(0.5 * (this->M.point(from) + this->M.point(to)));
+    Vec3 q;
+    double distance;
+    if (triangle < 0 || !this->walkToNearest(middle, ends, triangle, q, distance))
+    {
+      return ends;
+    }
+    return std::min(ends, this->sizeOnInputTriangle(triangle, q));
+  }
+
+  /// The input triangle a vertex was last nearest (one around it for an input vertex), or -1.
+  std::int32_t inputTriangleHint(Mesh::VertexHandle v) const
+  {
+    const std::int32_t hint = this->M.property(this->SurfaceHint, v);
+    if (hint > AtInputVertex)
+    {
+      return hint;
+    }
+    const std::size_t vertex = AtInputVertex - hint;
+    if (vertex + 1 >= this->CornerStart.size() ||
+      this->CornerStart[vertex] == this->CornerStart[vertex + 1])
+    {
+      return -1;
+    }
+    return this->CornerTriangles[this->CornerStart[vertex]];
+  }
+
+  /// The target length at a point of input triangle `triangle`, interpolated from its corners.
+  double sizeOnInputTriangle(std::int32_t triangle, Vec3 q) const
+  {
+    const auto& t = this->Input.triangles[triangle];
+    const Vec3 a = this->Input.points[t[0]];
+    const Vec3 b = this->Input.points[t[1]];
+    const Vec3 c = this->Input.points[t[2]];
+    const Vec3 normal = cross(b - a, c - a);
+    const double twiceArea = dot(normal, normal);
+    if (!(twiceArea > 0.0))
+    {
+      return std::min({ this->InputSize[t[0]], this->InputSize[t[1]], this->InputSize[t[2]] });
+    }
+    const double wa = std::max(0.0, dot(cross(b - q, c - q), normal) / twiceArea);
+    const double wb = std::max(0.0, dot(cross(c - q, a - q), normal) / twiceArea);
+    const double wc = std::max(0.0, 1.0 - wa - wb);
+    return (wa * this->InputSize[t[0]] + wb * this->InputSize[t[1]] + wc * this->InputSize[t[2]]) /
+      std::max(wa + wb + wc, 1e-12);
+  }
+
+  /// The same at a point of input feature segment `segment`.
+  double sizeOnFeatureSegment(std::int32_t segment, Vec3 q) const
+  {
+    const auto& ends = this->LineEnds[segment];
+    const Vec3 a = this->Input.points[ends[0]];
+    const Vec3 b = this->Input.points[ends[1]];
+    const double squared = dot(b - a, b - a);
+    const double s = squared > 0.0 ? std::clamp(dot(q - a, b - a) / squared, 0.0, 1.0) : 0.0;
+    return (1.0 - s) * this->InputSize[ends[0]] + s * this->InputSize[ends[1]];
+  }
+
+  /// Adaptive sizing: measures how far each input vertex is from the mesh as it is; where more
+  /// than the maximum deviation, shrinks the target there (the deviation grows with the square
+  /// of the length) and grades again, and gives every mesh vertex its new target. Whether any
+  /// target changed.
+  bool shrinkSizesWhereTooFar()
+  {
+    if (!this->adaptive() || !(this->Opts.sizing.maximumDeviation > 0.0))
+    {
+      return false;
+    }
+    const double allowed = this->Opts.sizing.maximumDeviation;
+    const double minimum = this->Opts.sizing.minimumEdgeLength;
+    const TriangleMesh now = this->currentMesh();
+    const ClosestPointFinder finder(now, 8.0 * this->Opts.targetEdgeLength);
+    const std::vector<Vec3>& points = this->Input.points;
+    std::vector<char> changed(points.size(), 0);
+    const double reach = 4.0 * this->Opts.sizing.maximumEdgeLength;
+    vtkSMPTools::For(0,
+      static_cast<vtkIdType>(points.size()),
+      [&](vtkIdType begin, vtkIdType end)
+      {
+        for (vtkIdType i = begin; i < end; ++i)
+        {
+          Vec3 q;
+          double distance = reach;
+          finder.closest(points[i], reach, q, distance);
+          // (A margin: the polish after the corrections moves vertices a little.)
+          if (distance > 0.9 * allowed && this->InputSize[i] > minimum)
+          {
+            const double factor = std::clamp(std::sqrt(0.7 * allowed / distance), 0.5, 0.9);
+            this->InputSize[i] = std::max(minimum, factor * this->InputSize[i]);
+            changed[i] = 1;
+          }
+        }
+      });
+    if (std::find(changed.begin(), changed.end(), 1) == changed.end())
+    {
+      return false;
+    }
+    gradeSizeField(points, this->Input.triangles, this->Opts.sizing.gradation, this->InputSize);
+    this->refreshSizes();
+    return true;
+  }
+
+  /// Every mesh vertex's target from the input triangle it was last nearest.
+  void refreshSizes()
+  {
+    for (auto v : this->M.vertices())
+    {
+      const std::int32_t hint = this->M.property(this->SurfaceHint, v);
+      const Vec3 p = toVec(this->M.point(v));
+      if (hint >= 0)
+      {
+        this->M.property(this->Size, v) = static_cast<float>(this->sizeOnInputTriangle(hint, p));
+      }
+      else if (hint <= AtInputVertex)
+      {
+        this->M.property(this->Size, v) = static_cast<float>(this->InputSize[AtInputVertex - hint]);
+      }
+    }
+  }
+
   /// The input as a half-edge mesh, with its feature edges and corners marked.
   void buildMesh()
   {
@@ -808,12 +997,20 @@ private:
     this->M.add_property(this->FeatureEdge);
     this->M.add_property(this->Feature);
     this->M.add_property(this->SurfaceHint);
+    if (this->adaptive())
+    {
+      this->M.add_property(this->Size);
+    }
     for (auto v : this->M.vertices())
     {
       // An input vertex lies on every triangle around it: any of them starts its walk, looked
       // up at the first projection (the triangles around each vertex are found on the
       // background thread).
       this->M.property(this->SurfaceHint, v) = AtInputVertex - v.idx();
+      if (this->adaptive())
+      {
+        this->M.property(this->Size, v) = static_cast<float>(this->InputSize[v.idx()]);
+      }
     }
     this->M.reserve(roomVertices, 3 * roomVertices, 2 * roomVertices); // the properties too
     adviseHugePages(this->M.property(this->SurfaceHint).data_vector());
@@ -877,6 +1074,11 @@ private:
     rebuilt.add_property(featureEdge);
     rebuilt.add_property(feature);
     rebuilt.add_property(surfaceHint);
+    OpenMesh::VPropHandleT<float> size;
+    if (this->adaptive())
+    {
+      rebuilt.add_property(size);
+    }
     // (Room for the splits of the later iterations too.)
     const std::size_t room = count + count / 4;
     reserveMesh(rebuilt, room);
@@ -887,6 +1089,10 @@ private:
       const auto v = rebuilt.add_vertex(this->M.point(old));
       rebuilt.property(feature, v) = this->M.property(this->Feature, old);
       rebuilt.property(surfaceHint, v) = this->M.property(this->SurfaceHint, old);
+      if (this->adaptive())
+      {
+        rebuilt.property(size, v) = this->M.property(this->Size, old);
+      }
     }
     LargeArray<std::array<int, 3>> faces;
     faces.reserve(this->M.n_faces());
@@ -935,6 +1141,7 @@ private:
     this->FeatureEdge = featureEdge;
     this->Feature = feature;
     this->SurfaceHint = surfaceHint;
+    this->Size = size;
   }
 
   /// Runs a stage, adding its wall time to Options::stageSeconds when asked for.
@@ -980,6 +1187,9 @@ private:
         const auto h = this->M.halfedge_handle(e, 0);
         this->Lines.add({ toVec(this->M.point(this->M.from_vertex_handle(h))),
           toVec(this->M.point(this->M.to_vertex_handle(h))) });
+        // (The mesh is the input here: its vertex numbers are the input's.)
+        this->LineEnds.push_back(
+          { this->M.from_vertex_handle(h).idx(), this->M.to_vertex_handle(h).idx() });
       }
     }
     for (auto v : this->M.vertices())
@@ -1101,8 +1311,9 @@ private:
     }
   }
 
-  // Longest edges first, pass after pass: bisecting the longest edge keeps triangles shaped.
-  void splitLongEdges(double high)
+  /// Splits the edges longer than `ratio` times their target, the longest (for its target)
+  /// first, pass after pass: bisecting the longest edge keeps triangles shaped.
+  void splitLongEdges(double ratio)
   {
     LargeArray<std::pair<double, int>> queue;
     for (int pass = 0; pass < 64; ++pass)
@@ -1110,10 +1321,10 @@ private:
       queue.clear();
       for (auto e : this->M.edges())
       {
-        const double l = this->edgeLength(e);
-        if (l > high)
+        const double relative = this->edgeLength(e) / this->edgeTarget(e);
+        if (relative > ratio)
         {
-          queue.emplace_back(l, e.idx());
+          queue.emplace_back(relative, e.idx());
         }
       }
       if (queue.empty())
@@ -1124,7 +1335,7 @@ private:
       for (const auto& entry : queue)
       {
         const Mesh::EdgeHandle e(entry.second);
-        if (this->edgeLength(e) <= high)
+        if (this->edgeLength(e) <= ratio * this->edgeTarget(e))
         {
           continue;
         }
@@ -1145,6 +1356,12 @@ private:
       ++this->TopologyChanges;
       this->M.property(this->SurfaceHint, middle) = this->M.property(this->SurfaceHint, v0);
       this->M.property(this->Feature, middle) = feature ? OnFeatureLine : Smooth;
+      if (this->adaptive())
+      {
+        // Until the next projection finds it on the input.
+        this->M.property(this->Size, middle) =
+          0.5f * (this->M.property(this->Size, v0) + this->M.property(this->Size, v1));
+      }
       for (auto edge : this->M.ve_range(middle))
       {
         const auto he = this->M.halfedge_handle(edge, 0);
@@ -1157,6 +1374,8 @@ private:
     }
   }
 
+  /// Collapses the edges shorter than `low` times their target where no edge longer than
+  /// `high` times it appears.
   void collapseShortEdges(double low, double high)
   {
     for (std::size_t i = 0; i < this->M.n_edges(); ++i)
@@ -1262,14 +1481,20 @@ private:
     }
   }
 
-  /// Collapses `e` when it is shorter than `low` and the collapse keeps the mesh in shape (see
-  /// ringStaysShaped and the feature rules); whether it did.
-  bool collapseIfShort(Mesh::EdgeHandle e, double low, double high)
+  /// Collapses `e` when it is shorter than `lowRatio` times its target and the collapse keeps
+  /// the mesh in shape (see ringStaysShaped and the feature rules); whether it did.
+  bool collapseIfShort(Mesh::EdgeHandle e, double lowRatio, double highRatio)
   {
-    if (this->M.status(e).deleted() || this->edgeLength(e) >= low)
+    if (this->M.status(e).deleted())
     {
       return false;
     }
+    const double target = this->edgeTarget(e);
+    if (this->edgeLength(e) >= lowRatio * target)
+    {
+      return false;
+    }
+    const double high = highRatio * target;
     for (int side = 0; side < 2; ++side)
     {
       const auto h = this->M.halfedge_handle(e, side);
@@ -1294,17 +1519,21 @@ private:
       // Into the edge's midpoint when both ends may move (shorter new edges than into an
       // end); no new long edge, and no face turned over.
       const bool toMovable = !this->locked(to) && toType == fromType;
-      const auto target =
+      const auto merged =
         toMovable ? 0.5 * (this->M.point(from) + this->M.point(to)) : this->M.point(to);
       // The topological check last: it is the most expensive.
-      const bool acceptable = this->ringStaysShaped(from, to, target, high, true) &&
-        this->ringStaysShaped(to, from, target, high, toMovable) && this->M.is_collapse_ok(h);
+      const bool acceptable = this->ringStaysShaped(from, to, merged, high, true) &&
+        this->ringStaysShaped(to, from, merged, high, toMovable) && this->M.is_collapse_ok(h);
       if (!acceptable)
       {
         continue;
       }
+      if (this->adaptive())
+      {
+        this->M.property(this->Size, to) = static_cast<float>(target);
+      }
       this->M.collapse(h);
-      this->M.set_point(to, target);
+      this->M.set_point(to, merged);
       return true;
     }
     return false;
@@ -1414,6 +1643,13 @@ private:
       {
         continue;
       }
+      // With adaptive sizing, no edge too long for where it lies: across a curved rim it would
+      // cut the corner.
+      if (this->adaptive() &&
+        (pc - pd).norm() > SplitAbove * std::min(this->sizeOf(c), this->sizeOf(d)))
+      {
+        continue;
+      }
       this->M.flip(e);
       --valence[a.idx()];
       --valence[b.idx()];
@@ -1483,7 +1719,17 @@ private:
         this->M.point(this->M.to_vertex_handle(this->M.next_halfedge_handle(h))) };
       const auto doubleAreaNormal = (corners[1] - corners[0]) % (corners[2] - corners[0]);
       normal += doubleAreaNormal;
-      const double area = 0.5 * doubleAreaNormal.norm();
+      double area = 0.5 * doubleAreaNormal.norm();
+      if (this->adaptive())
+      {
+        // Area per target area: otherwise the big triangles of the coarse side pull the vertex
+        // away from a fine place and stretch its short edges.
+        const double size =
+          (this->sizeOf(v) + this->sizeOf(this->M.to_vertex_handle(h)) +
+            this->sizeOf(this->M.to_vertex_handle(this->M.next_halfedge_handle(h)))) /
+          3.0;
+        area /= size * size;
+      }
       centroid += area * (corners[0] + corners[1] + corners[2]) / 3.0;
       weight += area;
     }
@@ -1584,6 +1830,20 @@ private:
     return found;
   }
 
+  /// Closest point on the input's feature lines; with adaptive sizing, the target there.
+  bool projectOntoFeatureLine(Mesh::VertexHandle v, Vec3 p, double near, double reach, Vec3& q)
+  {
+    double distance;
+    std::int32_t segment = -1;
+    const bool found = this->Lines.closest(p, near, q, distance, &segment) ||
+      this->Lines.closest(p, reach, q, distance, &segment);
+    if (found && this->adaptive() && segment >= 0)
+    {
+      this->M.property(this->Size, v) = static_cast<float>(this->sizeOnFeatureSegment(segment, q));
+    }
+    return found;
+  }
+
   /// From the input triangle a vertex was nearest last time, walks over the input to the
   /// nearest one: across the edge the closest point lies on, or around the vertex it lies at,
   /// while that comes nearer. Vertices move little between projections, so a few steps find
@@ -1672,7 +1932,6 @@ private:
   void projectToInput()
   {
     const double reach = 4.0 * this->Opts.targetEdgeLength;
-    const double near = 0.3 * this->Opts.targetEdgeLength;
     const auto count = static_cast<vtkIdType>(this->M.n_vertices());
     this->timed("wait for tree", [&] { this->waitForSurfaceTree(); });
     // The queries are independent reads of the trees: threaded, written back afterwards.
@@ -1694,14 +1953,20 @@ private:
           double distance;
           // Relaxation moves vertices a fraction of an edge off the surface: a tight first
           // search radius lets the tree prune almost everything.
+          const double near = 0.3 * this->sizeOf(v);
           const bool onLine =
             this->M.property(this->Feature, v) == OnFeatureLine && !this->Lines.empty();
-          const bool found = onLine ? (this->Lines.closest(p, near, q, distance) ||
-                                        this->Lines.closest(p, reach, q, distance))
+          const bool found = onLine ? this->projectOntoFeatureLine(v, p, near, reach, q)
                                     : this->projectOntoSurface(v, p, near, reach, q, distance);
           if (found)
           {
             projected[i] = toOM(q);
+            const std::int32_t hint = this->M.property(this->SurfaceHint, v);
+            if (!onLine && this->adaptive() && hint >= 0)
+            {
+              this->M.property(this->Size, v) =
+                static_cast<float>(this->sizeOnInputTriangle(hint, q));
+            }
           }
         }
       });
@@ -1713,6 +1978,7 @@ private:
 
   const TriangleMesh& Input;
   Options Opts;
+  std::vector<double> InputSize; // adaptive sizing: target length at each input vertex
   Mesh M;
   std::size_t TopologyChanges = 0; // splits and collapses since the last reordering
   std::size_t DeletedVertices = 0; // collapsed since the last garbage collection
@@ -1726,6 +1992,8 @@ private:
   /// The input triangle a vertex was last nearest; AtInputVertex - i for "one of the triangles
   /// around input vertex i", -1 for none.
   OpenMesh::VPropHandleT<std::int32_t> SurfaceHint;
+  OpenMesh::VPropHandleT<float> Size;       // adaptive sizing: the target length at each vertex
+  std::vector<std::array<int, 2>> LineEnds; // input vertices of each feature segment in Lines
   static constexpr std::int32_t AtInputVertex = -2;
   LargeArray<std::int32_t> PieceSource;     // input triangle of each tree piece
   LargeArray<std::int64_t> CornerStart;     // input triangles around each input vertex:
@@ -1967,6 +2235,26 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
   return result;
 }
 
+namespace
+{
+/// The uniform edge length that gives about as many vertices as a size field: each triangle
+/// holds area / (sqrt(3)/2 L^2) vertices at the mean length of its corners.
+double representativeEdgeLength(const TriangleMesh& mesh, const std::vector<double>& size)
+{
+  double area = 0.0;
+  double vertices = 0.0;
+  for (const auto& t : mesh.triangles)
+  {
+    const double a = 0.5 *
+      length(cross(mesh.points[t[1]] - mesh.points[t[0]], mesh.points[t[2]] - mesh.points[t[0]]));
+    const double l = (size[t[0]] + size[t[1]] + size[t[2]]) / 3.0;
+    area += a;
+    vertices += a / (0.5 * std::sqrt(3.0) * l * l);
+  }
+  return vertices > 0.0 ? std::sqrt(area / (0.5 * std::sqrt(3.0) * vertices)) : 1.0;
+}
+} // namespace
+
 TriangleMesh remeshSurface(const TriangleMesh& input,
   const Options& options,
   const std::function<void(double)>& progress)
@@ -1977,7 +2265,30 @@ TriangleMesh remeshSurface(const TriangleMesh& input,
     return {};
   }
   const auto start = std::chrono::steady_clock::now();
-  Remesher remesher(input, options);
+  Options used = options;
+  std::vector<double> inputSize;
+  if (options.adaptive)
+  {
+    used.sizing.featureAngleDegrees = options.featureAngleDegrees;
+    SizeField field = curvatureSizeField(input.points, input.triangles, used.sizing);
+    if (options.adaptiveReport)
+    {
+      *options.adaptiveReport = AdaptiveReport();
+      options.adaptiveReport->smallestCurvatureLength = field.smallestCurvatureLength;
+      options.adaptiveReport->verticesAtMinimum = field.verticesAtMinimum;
+    }
+    // One length stands for the field where the remesher needs one (room to reserve, the
+    // search tree's pieces, the search reach): the one that gives as many vertices.
+    used.targetEdgeLength = representativeEdgeLength(input, field.length);
+    used.targetPointCount = 0;
+    inputSize = std::move(field.length);
+    if (options.stageSeconds)
+    {
+      (*options.stageSeconds)["sizing"] +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  }
+  Remesher remesher(input, used, std::move(inputSize));
   if (options.stageSeconds)
   {
     (*options.stageSeconds)["construct"] +=
@@ -2084,7 +2395,9 @@ Quality measureQuality(const TriangleMesh& output, const TriangleMesh& input)
       });
     return distance.empty() ? 0.0 : *std::max_element(distance.begin(), distance.end());
   };
-  quality.hausdorff = std::max(oneWay(output.points, toInput), oneWay(input.points, toOutput));
+  quality.outputToInput = oneWay(output.points, toInput);
+  quality.inputToOutput = oneWay(input.points, toOutput);
+  quality.hausdorff = std::max(quality.outputToInput, quality.inputToOutput);
   const double inputArea = surfaceArea(input);
   quality.areaChangePercent =
     inputArea > 0.0 ? 100.0 * (surfaceArea(output) - inputArea) / inputArea : 0.0;

@@ -7,6 +7,7 @@
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
 #include "ibcNormalProbe.h"                  // Triangle
+#include "ibcRemeshSizing.h"
 #include "ibcVector.h"
 
 #include <cstdint>
@@ -20,6 +21,15 @@ namespace ibc
 {
 namespace remesh
 {
+
+/// What curvature-adaptive sizing did.
+struct AdaptiveReport
+{
+  double smallestCurvatureLength = 0.0; ///< mm, the shortest edge the curvature asked for
+  std::int64_t verticesAtMinimum = 0;   ///< input vertices whose curvature asked for less
+                                        ///< than the minimum edge length
+  int correctionRounds = 0; ///< rounds that shrank the sizes where the result was too far
+};
 
 struct Options
 {
@@ -37,6 +47,14 @@ struct Options
   /// split, collapse, reorder, compact, flip, relax, project, and "wait for tree": the time the
   /// first projection waited for the search tree built in the background): for benchmarks.
   std::map<std::string, double>* stageSeconds = nullptr;
+  /// Curvature-adaptive sizing instead of targetEdgeLength: the target length at each place is
+  /// the longest whose triangles stay within sizing.maximumDeviation of the input (see
+  /// curvatureSizeField). After the iterations, where an input vertex is still farther than
+  /// that from the result, the sizes around it shrink and a few more iterations run (twice at
+  /// most). sizing.featureAngleDegrees is taken from featureAngleDegrees.
+  bool adaptive = false;
+  SizingOptions sizing;
+  AdaptiveReport* adaptiveReport = nullptr; ///< filled when set
 };
 
 struct TriangleMesh
@@ -81,6 +99,8 @@ struct Quality
   double meanEdgeLength = 0.0;   ///< mm
   double edgeLengthCV = 0.0;     ///< standard deviation / mean of the edge lengths
   double hausdorff = 0.0;        ///< mm, symmetric, at the vertices of both surfaces
+  double outputToInput = 0.0;    ///< mm, largest distance of an output vertex from the input
+  double inputToOutput = 0.0;    ///< mm, largest distance of an input vertex from the output
   double areaChangePercent = 0.0;
   std::int64_t boundaryEdges = 0;
   std::int64_t nonManifoldEdges = 0;
