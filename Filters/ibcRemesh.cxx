@@ -748,7 +748,7 @@ public:
     this->polish();
     // Adaptive sizing: where the result still strays too far from the input, finer there (looked
     // at after the polish, which moves the vertices too).
-    for (int round = 0; round < 2 && this->shrinkSizesWhereTooFar(); ++round)
+    for (int round = 0; round < CorrectionRounds && this->shrinkSizesWhereTooFar(); ++round)
     {
       if (this->Opts.adaptiveReport)
       {
@@ -768,6 +768,8 @@ private:
   /// collapsed (and no collapse may make one longer than SplitAbove times it).
   static constexpr double SplitAbove = 4.0 / 3.0;
   static constexpr double CollapseBelow = 4.0 / 5.0;
+  /// Adaptive sizing: at most this many rounds of smaller targets where the result is too far.
+  static constexpr int CorrectionRounds = 5;
 
   /// The last collapses leave a few poorly shaped triangles; flips and relaxation without
   /// further topology changes even them out.
@@ -910,9 +912,10 @@ private:
   }
 
   /// Adaptive sizing: measures how far each input vertex is from the mesh as it is; where more
-  /// than the maximum deviation, shrinks the target there (the deviation grows with the square
-  /// of the length) and grades again, and gives every mesh vertex its new target. Whether any
-  /// target changed.
+  /// than the maximum deviation, shrinks the target there in proportion (the deviation grows
+  /// with the square of the length on a smooth surface, but only linearly where an edge cuts
+  /// across a crease of a faceted input) and grades again, and gives every mesh vertex its new
+  /// target. Whether any target changed.
   bool shrinkSizesWhereTooFar()
   {
     if (!this->adaptive() || !(this->Opts.sizing.maximumDeviation > 0.0))
@@ -938,7 +941,7 @@ private:
           // (A margin: the polish after the corrections moves vertices a little.)
           if (distance > 0.9 * allowed && this->InputSize[i] > minimum)
           {
-            const double factor = std::clamp(std::sqrt(0.7 * allowed / distance), 0.5, 0.9);
+            const double factor = std::clamp(0.7 * allowed / distance, 0.3, 0.9);
             this->InputSize[i] = std::max(minimum, factor * this->InputSize[i]);
             changed[i] = 1;
           }

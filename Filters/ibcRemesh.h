@@ -50,8 +50,8 @@ struct Options
   /// Curvature-adaptive sizing instead of targetEdgeLength: the target length at each place is
   /// the longest whose triangles stay within sizing.maximumDeviation of the input (see
   /// curvatureSizeField). After the iterations, where an input vertex is still farther than
-  /// that from the result, the sizes around it shrink and a few more iterations run (twice at
-  /// most). sizing.featureAngleDegrees is taken from featureAngleDegrees.
+  /// that from the result, the sizes around it shrink and a few more iterations run (three
+  /// times at most). sizing.featureAngleDegrees is taken from featureAngleDegrees.
   bool adaptive = false;
   SizingOptions sizing;
   AdaptiveReport* adaptiveReport = nullptr; ///< filled when set

@@ -284,6 +284,52 @@ std::vector<double> meanEdgeAtVertices(const std::vector<Vec3>& points,
   }
   return sum;
 }
+
+/// The longest edge at each vertex that crosses the creases between its input triangles
+/// within `deviation`: an edge of length L bent by a crease of angle a in its middle lies
+/// L sin(a / 2) / 2 from it, so L <= 2 deviation / sin(a / 2) (0.8 of that). A finely
+/// tessellated surface has creases of a few degrees and no limit below the curvature's; a
+/// decimated marching-cubes export has creases of 10-20 degrees between big triangles, which
+/// a quadric over several of them smooths away. Feature edges (sharper than the feature angle)
+/// are kept by the remesher and do not count.
+std::vector<double> creaseLimitedLength(const std::vector<Vec3>& points,
+  const std::vector<probe::Triangle>& triangles,
+  double deviation,
+  double featureAngleDegrees)
+{
+  std::vector<double> limit(points.size(), std::numeric_limits<double>::infinity());
+  const VertexTriangles around(points.size(), triangles);
+  const double featureCosine = std::cos(featureAngleDegrees * Pi / 180.0);
+  for (std::size_t t = 0; t < triangles.size(); ++t)
+  {
+    const auto& corners = triangles[t];
+    const Vec3 normal = normalized(areaNormal(points, corners));
+    for (int e = 0; e < 3; ++e)
+    {
+      const std::int64_t a = corners[e];
+      const std::int64_t b = corners[(e + 1) % 3];
+      const std::int64_t across =
+        triangleAcross(around, triangles, static_cast<std::int64_t>(t), a, b);
+      if (across < static_cast<std::int64_t>(t))
+      {
+        continue; // a border, or seen from the other side
+      }
+      const double cosine = dot(normal, normalized(areaNormal(points, triangles[across])));
+      if (cosine < featureCosine)
+      {
+        continue;
+      }
+      const double halfSine = std::sqrt(std::max(0.0, 0.5 * (1.0 - cosine)));
+      if (halfSine > 0.0)
+      {
+        const double longest = 0.8 * 2.0 * deviation / halfSine;
+        limit[a] = std::min(limit[a], longest);
+        limit[b] = std::min(limit[b], longest);
+      }
+    }
+  }
+  return limit;
+}
 } // namespace
 
 std::vector<double> estimateCurvature(const std::vector<Vec3>& points,
@@ -397,11 +443,14 @@ SizeField curvatureSizeField(const std::vector<Vec3>& points,
     }
     curvature = curvatureAtVertices(estimator, radius);
   }
+  const std::vector<double> creaseLimit =
+    creaseLimitedLength(points, triangles, options.maximumDeviation, options.featureAngleDegrees);
   field.length.resize(points.size());
   field.smallestCurvatureLength = options.maximumEdgeLength;
   for (std::size_t v = 0; v < points.size(); ++v)
   {
-    const double wanted = edgeLengthForDeviation(curvature[v], options.maximumDeviation);
+    const double wanted =
+      std::min(edgeLengthForDeviation(curvature[v], options.maximumDeviation), creaseLimit[v]);
     field.smallestCurvatureLength = std::min(field.smallestCurvatureLength, wanted);
     field.verticesAtMinimum += wanted < options.minimumEdgeLength ? 1 : 0;
     field.length[v] = std::clamp(wanted, options.minimumEdgeLength, options.maximumEdgeLength);

@@ -986,9 +986,10 @@ void PhantomModel::generateVolume(const int extent[6],
           const double halo = p.beamHardeningHU * std::exp(-outside / HaloDecayLength);
           const double mlWeight = std::pow(std::abs(stemQuery.outwardNormal.x), 4);
           const double apOffset = stemPoint.y / r;
-          const double streakDepth = p.streakHU < 0.0 ? StreakShare * p.beamHardeningHU : p.streakHU;
-          const double streak = streakDepth * mlWeight *
-            std::exp(-2.0 * apOffset * apOffset) * std::exp(-outside / StreakDecayLength);
+          const double streakDepth =
+            p.streakHU < 0.0 ? StreakShare * p.beamHardeningHU : p.streakHU;
+          const double streak = streakDepth * mlWeight * std::exp(-2.0 * apOffset * apOffset) *
+            std::exp(-outside / StreakDecayLength);
           value -= (1.0 - metalShare) * (halo + (distance > 0.0 ? streak : 0.0));
           if (p.noiseSigma > 0.0)
           {
@@ -1010,6 +1011,28 @@ void PhantomModel::generateVolume(const int extent[6],
     });
   report(1.0);
 }
+
+namespace
+{
+/// Reverses every triangle when the signed volume is negative (inward).
+void makeOutward(Surface& surface)
+{
+  double signedVolume = 0.0;
+  for (const auto& triangle : surface.triangles)
+  {
+    signedVolume += dot(surface.points[triangle[0]],
+                      cross(surface.points[triangle[1]], surface.points[triangle[2]])) /
+      6.0;
+  }
+  if (signedVolume < 0.0)
+  {
+    for (auto& triangle : surface.triangles)
+    {
+      std::swap(triangle[1], triangle[2]);
+    }
+  }
+}
+} // namespace
 
 Surface PhantomModel::generateSurface() const
 {
@@ -1070,20 +1093,13 @@ Surface PhantomModel::generateSurface() const
   }
   // The world mapping mirrors for a right femur (LPS is not (medial, anterior, superior)):
   // restore outward orientation from the signed volume.
-  double signedVolume = 0.0;
-  for (const auto& triangle : surface.triangles)
-  {
-    signedVolume += dot(surface.points[triangle[0]],
-                      cross(surface.points[triangle[1]], surface.points[triangle[2]])) /
-      6.0;
-  }
-  if (signedVolume < 0.0)
-  {
-    for (auto& triangle : surface.triangles)
-    {
-      std::swap(triangle[1], triangle[2]);
-    }
-  }
+  makeOutward(surface);
+  this->addTissueTruth(surface, surface.points);
+  return surface;
+}
+
+void PhantomModel::addTissueTruth(Surface& surface, const std::vector<Vec3>& origins) const
+{
   // Ground truth: the tissue a fixed distance outside along the true normal. A vertex near a
   // boundary of the pattern (or of the anatomy) has a class that hinges on sub-millimetre
   // details; it is flagged so that tests can tell method errors from truth ambiguity.
@@ -1097,7 +1113,8 @@ Surface PhantomModel::generateSurface() const
       for (std::int64_t i = begin; i < end; ++i)
       {
         const Vec3 normal = surface.trueNormals[i];
-        const Vec3 probe = surface.points[i] + this->Params.truthDistance * normal;
+        const Vec3 origin = origins[i];
+        const Vec3 probe = origin + this->Params.truthDistance * normal;
         const int truth = tissueClassOf(this->tissueAt(probe));
         surface.trueTissueClass[i] = static_cast<std::uint8_t>(truth);
         const Vec3 helper = std::abs(normal.x) < 0.9 ? Vec3{ 1, 0, 0 } : Vec3{ 0, 1, 0 };
@@ -1115,15 +1132,74 @@ Surface PhantomModel::generateSurface() const
                  RobustShift * tangent2,
                  -RobustShift * tangent2 })
           {
-            robust = robust &&
-              tissueClassOf(this->tissueAt(surface.points[i] + shift + depth * normal)) == truth;
+            robust =
+              robust && tissueClassOf(this->tissueAt(origin + shift + depth * normal)) == truth;
           }
         }
         surface.trueTissueClassIsRobust[i] = robust ? 1 : 0;
-        surface.trueInterfaceWidth[i] =
-          static_cast<float>(this->interfaceWidthAt(surface.points[i], normal));
+        surface.trueInterfaceWidth[i] = static_cast<float>(this->interfaceWidthAt(origin, normal));
       }
     });
+}
+
+PhantomModel::StemMask PhantomModel::stemMask(double voxelSize) const
+{
+  StemMask mask;
+  mask.spacing = voxelSize;
+  double bounds[6];
+  this->stemBounds(bounds);
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    mask.origin[axis] = bounds[2 * axis] - 2.0 * voxelSize;
+    mask.dimensions[axis] =
+      static_cast<int>(std::ceil((bounds[2 * axis + 1] - bounds[2 * axis]) / voxelSize)) + 5;
+  }
+  const std::int64_t nx = mask.dimensions[0];
+  const std::int64_t ny = mask.dimensions[1];
+  mask.inside.assign(nx * ny * mask.dimensions[2], 0);
+  vtkSMPTools::For(0,
+    static_cast<std::int64_t>(mask.dimensions[2]),
+    [&](std::int64_t begin, std::int64_t end)
+    {
+      for (std::int64_t k = begin; k < end; ++k)
+      {
+        for (std::int64_t j = 0; j < ny; ++j)
+        {
+          for (std::int64_t i = 0; i < nx; ++i)
+          {
+            const Vec3 world{ mask.origin[0] + i * voxelSize,
+              mask.origin[1] + j * voxelSize,
+              mask.origin[2] + k * voxelSize };
+            const bool metal = this->Stem.evaluate(this->worldToStem(world)).signedDistance < 0.0;
+            mask.inside[(k * ny + j) * nx + i] = metal ? 1 : 0;
+          }
+        }
+      }
+    });
+  return mask;
+}
+
+Surface PhantomModel::annotatedSurface(std::vector<Vec3> points,
+  std::vector<std::array<std::int64_t, 3>> triangles) const
+{
+  Surface surface;
+  surface.points = std::move(points);
+  surface.triangles = std::move(triangles);
+  makeOutward(surface);
+  std::vector<Vec3> feet(surface.points.size());
+  surface.trueNormals.resize(surface.points.size());
+  surface.trueGruenZone.resize(surface.points.size());
+  for (std::size_t i = 0; i < surface.points.size(); ++i)
+  {
+    const StemGeometry::Query nearest = this->Stem.evaluate(this->worldToStem(surface.points[i]));
+    feet[i] = this->stemToWorld(nearest.footPoint);
+    surface.trueNormals[i] = normalized(this->stemDirectionToWorld(nearest.outwardNormal));
+    surface.trueGruenZone[i] = static_cast<std::uint8_t>(gruenZone(nearest.footPoint.z,
+      nearest.outwardNormal,
+      this->Params.resectionLevel,
+      this->Params.tipZoneLength));
+  }
+  this->addTissueTruth(surface, feet);
   return surface;
 }
 

@@ -72,8 +72,8 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT Parameters
   /// TrueTissueClassIsRobust: the class must hold from truthDistance - truthDepthTolerance to
   /// truthDistance + truthDepthTolerance (and 0.75 mm aside).
   double truthDepthTolerance = 1.0;
-  double resectionLevel = 130.0;      ///< mm above the tip: proximal limit of the Gruen zones
-  double tipZoneLength = 10.0;        ///< mm above the tip: zones 4 and 11
+  double resectionLevel = 130.0; ///< mm above the tip: proximal limit of the Gruen zones
+  double tipZoneLength = 10.0;   ///< mm above the tip: zones 4 and 11
 
   // Tissue values (HU).
   double corticalHU = 1400.0;
@@ -232,6 +232,23 @@ public:
   /// truth at every vertex.
   Surface generateSurface() const;
 
+  /// The stem as a binary segmentation labels it: cubic voxels of `voxelSize` mm over the
+  /// stem's bounds and two voxels more, 1 where the voxel's centre lies in the metal.
+  struct StemMask
+  {
+    double origin[3] = { 0, 0, 0 };
+    double spacing = 1.0;
+    int dimensions[3] = { 0, 0, 0 };
+    std::vector<std::uint8_t> inside; ///< x fastest
+  };
+  StemMask stemMask(double voxelSize) const;
+
+  /// Ground truth for any surface of the stem (a segmented export, say): normals and Gruen
+  /// zones of the nearest point of the exact stem, and the tissue classes and interface width
+  /// seen from there. Made outward (by the signed volume) if it is not.
+  Surface annotatedSurface(std::vector<Vec3> points,
+    std::vector<std::array<std::int64_t, 3>> triangles) const;
+
   /// Stem frame in world coordinates (for tests and for users who want the truth).
   Vec3 tipPoint() const;
   Vec3 axisDirection() const;
@@ -244,6 +261,9 @@ private:
   bool insideFemur(Vec3 femurPoint) const;
   Tissue contactTissue(const StemGeometry::Query& stemQuery) const;
   double interfaceWidthAt(Vec3 surfacePoint, Vec3 outwardNormal) const;
+  /// Fills the tissue classes, their robustness and the interface width from each vertex's
+  /// `origins` point (on the exact surface) along its true normal.
+  void addTissueTruth(Surface& surface, const std::vector<Vec3>& origins) const;
   void stemBounds(double bounds[6]) const;
 
   Parameters Params;

@@ -10,6 +10,7 @@
 #include <vtkDoubleArray.h>
 #include <vtkFieldData.h>
 #include <vtkFloatArray.h>
+#include <vtkFlyingEdges3D.h>
 #include <vtkIdTypeArray.h>
 #include <vtkImageData.h>
 #include <vtkInformation.h>
@@ -19,9 +20,11 @@
 #include <vtkPointData.h>
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
+#include <vtkQuadricDecimation.h>
 #include <vtkShortArray.h>
 #include <vtkStreamingDemandDrivenPipeline.h>
 #include <vtkUnsignedCharArray.h>
+#include <vtkWindowedSincPolyDataFilter.h>
 
 #include <algorithm>
 #include <cmath>
@@ -125,9 +128,15 @@ int vtkTHAPhantom::RequestInformation(vtkInformationVector* outputs)
 int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
 {
   const ibc::phantom::PhantomModel model(parametersOf(this));
+  this->WriteVolume(model, outputs->GetInformationObject(0));
+  this->WriteSurface(model, outputs->GetInformationObject(1));
+  this->UpdateProgress(1.0);
+  return 1;
+}
 
-  // Volume: only the requested extent.
-  vtkInformation* imageInfo = outputs->GetInformationObject(0);
+void vtkTHAPhantom::WriteVolume(const ibc::phantom::PhantomModel& model, vtkInformation* imageInfo)
+{
+  // Only the requested extent.
   vtkImageData* image = vtkImageData::GetData(imageInfo);
   int extent[6];
   model.wholeExtent(extent);
@@ -181,9 +190,56 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
     }
     ibc::cacheArrayRanges(image->GetPointData());
   }
+}
 
-  // Surface: on piece 0, or split over the pieces.
-  vtkInformation* surfaceInfo = outputs->GetInformationObject(1);
+ibc::phantom::Surface vtkTHAPhantom::SegmentedExport(const ibc::phantom::PhantomModel& model) const
+{
+  // A labelmap of the stem, its closed surface as a segmentation tool makes it (marching cubes,
+  // then windowed-sinc smoothing with a pass band of 0.01, as 3D Slicer's smoothing factor 0.5
+  // does), then decimated.
+  const ibc::phantom::PhantomModel::StemMask mask = model.stemMask(this->SegmentationVoxelSize);
+  vtkNew<vtkImageData> labelmap;
+  labelmap->SetDimensions(mask.dimensions);
+  labelmap->SetOrigin(mask.origin);
+  labelmap->SetSpacing(mask.spacing, mask.spacing, mask.spacing);
+  vtkNew<vtkUnsignedCharArray> labels;
+  labels->SetName("Stem");
+  labels->SetNumberOfTuples(static_cast<vtkIdType>(mask.inside.size()));
+  std::copy(mask.inside.begin(), mask.inside.end(), labels->GetPointer(0));
+  labelmap->GetPointData()->SetScalars(labels);
+  vtkNew<vtkFlyingEdges3D> contour;
+  contour->SetInputData(labelmap);
+  contour->SetValue(0, 0.5);
+  contour->ComputeNormalsOff();
+  contour->ComputeGradientsOff();
+  contour->ComputeScalarsOff();
+  vtkNew<vtkWindowedSincPolyDataFilter> smooth;
+  smooth->SetInputConnection(contour->GetOutputPort());
+  smooth->SetNumberOfIterations(20);
+  smooth->SetPassBand(0.01);
+  smooth->NormalizeCoordinatesOn();
+  smooth->BoundarySmoothingOff();
+  smooth->FeatureEdgeSmoothingOff();
+  smooth->NonManifoldSmoothingOn();
+  smooth->Update();
+  vtkPolyData* smoothed = smooth->GetOutput();
+  vtkNew<vtkQuadricDecimation> decimate;
+  decimate->SetInputData(smoothed);
+  const vtkIdType cells = smoothed->GetNumberOfCells();
+  const vtkIdType wanted = this->SegmentedTriangleCount;
+  decimate->SetTargetReduction(wanted > 0 && cells > wanted ? 1.0 - double(wanted) / cells : 0.0);
+  decimate->VolumePreservationOn();
+  decimate->Update();
+  std::vector<ibc::Vec3> points;
+  std::vector<std::array<std::int64_t, 3>> triangles;
+  ibc::surfaceToArrays(decimate->GetOutput(), points, triangles);
+  return model.annotatedSurface(std::move(points), std::move(triangles));
+}
+
+void vtkTHAPhantom::WriteSurface(const ibc::phantom::PhantomModel& model,
+  vtkInformation* surfaceInfo)
+{
+  // On piece 0, or split over the pieces.
   vtkPolyData* output = vtkPolyData::GetData(surfaceInfo);
   int piece = 0;
   int numberOfPieces = 1;
@@ -192,7 +248,8 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
     piece = surfaceInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER());
     numberOfPieces = surfaceInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES());
   }
-  const ibc::phantom::Surface surface = model.generateSurface();
+  const ibc::phantom::Surface surface =
+    this->SurfaceKind == SEGMENTED_EXPORT ? this->SegmentedExport(model) : model.generateSurface();
   const auto triangleCount = static_cast<vtkIdType>(surface.triangles.size());
   vtkIdType firstTriangle = 0;
   vtkIdType endTriangle = triangleCount;
@@ -272,8 +329,6 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
   frame->AddArray(ibc::fieldScalar("ResectionLevel", this->ResectionLevel));
   frame->AddArray(ibc::fieldScalar("TipZoneLength", this->TipZoneLength));
   frame->AddArray(ibc::fieldScalar("TruthDistance", this->TruthDistance));
-  this->UpdateProgress(1.0);
-  return 1;
 }
 
 void vtkTHAPhantom::PrintSelf(ostream& os, vtkIndent indent)
@@ -286,4 +341,6 @@ void vtkTHAPhantom::PrintSelf(ostream& os, vtkIndent indent)
      << this->Spacing[2] << "\n";
   os << indent << "BloomingWidth: " << this->BloomingWidth << "\n";
   os << indent << "NoiseSigma: " << this->NoiseSigma << "\n";
+  os << indent << "SurfaceKind: " << (this->SurfaceKind == SEGMENTED_EXPORT ? "Segmented" : "CAD")
+     << "\n";
 }

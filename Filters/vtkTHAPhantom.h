@@ -21,6 +21,15 @@
 #include "ImplantBoneContactFiltersModule.h" // for export macro
 #include "vtkAlgorithm.h"
 
+namespace ibc
+{
+namespace phantom
+{
+class PhantomModel;
+struct Surface;
+}
+}
+
 class IMPLANTBONECONTACTFILTERS_EXPORT vtkTHAPhantom : public vtkAlgorithm
 {
 public:
@@ -125,6 +134,24 @@ public:
   vtkBooleanMacro(DistributeSurface, bool);
   ///@}
 
+  enum SurfaceKindType
+  {
+    CAD_EXPORT = 0,
+    SEGMENTED_EXPORT = 1
+  };
+  ///@{
+  /// The stem surface of output port 1: as a CAD export tessellates it (exact vertices, fans and
+  /// slivers), or as a segmentation exports it: a labelmap of SegmentationVoxelSize (mm),
+  /// marching cubes, smoothing, then decimation to about SegmentedTriangleCount triangles (0:
+  /// none). Ground truth at every vertex either way (from the nearest point of the exact stem).
+  vtkSetClampMacro(SurfaceKind, int, CAD_EXPORT, SEGMENTED_EXPORT);
+  vtkGetMacro(SurfaceKind, int);
+  vtkSetClampMacro(SegmentationVoxelSize, double, 0.1, 5.0);
+  vtkGetMacro(SegmentationVoxelSize, double);
+  vtkSetClampMacro(SegmentedTriangleCount, vtkIdType, 0, VTK_ID_MAX);
+  vtkGetMacro(SegmentedTriangleCount, vtkIdType);
+  ///@}
+
   vtkTypeBool ProcessRequest(vtkInformation* request,
     vtkInformationVector** inputs,
     vtkInformationVector* outputs) override;
@@ -136,6 +163,9 @@ protected:
   int FillOutputPortInformation(int port, vtkInformation* info) override;
   int RequestInformation(vtkInformationVector* outputs);
   int RequestData(vtkInformationVector* outputs);
+  void WriteVolume(const ibc::phantom::PhantomModel& model, vtkInformation* imageInfo);
+  void WriteSurface(const ibc::phantom::PhantomModel& model, vtkInformation* surfaceInfo);
+  ibc::phantom::Surface SegmentedExport(const ibc::phantom::PhantomModel& model) const;
 
   int Side = RIGHT;
   double VarusValgusTilt = 0.0;
@@ -166,6 +196,9 @@ protected:
   int OutputScalarType;
   bool GenerateTissueLabels = true;
   bool DistributeSurface = false;
+  int SurfaceKind = CAD_EXPORT;
+  double SegmentationVoxelSize = 0.5;
+  vtkIdType SegmentedTriangleCount = 12000;
 
 private:
   vtkTHAPhantom(const vtkTHAPhantom&) = delete;

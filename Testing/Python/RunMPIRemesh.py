@@ -32,4 +32,17 @@ checks.check(result.GetNumberOfPoints() == serial.GetNumberOfPoints() and
              "points and triangles equal serial: %d / %d vs %d / %d" % (
                  result.GetNumberOfPoints(), result.GetNumberOfCells(), serial.GetNumberOfPoints(), serial.GetNumberOfCells()))
 checks.check(ibctest.open_or_nonmanifold_edges(result) == 0, "the gathered, remeshed surface is closed and manifold")
+
+# Adaptive sizing on the segmented export: the same surface, and the same deviation reached.
+serial = pieces("serial-adaptive")[0]
+parallel = [p for p in pieces("parallel-adaptive") if p.GetNumberOfPoints() > 0]
+checks.check(len(parallel) == 1, "adaptive: one piece holds the remeshed surface (%d non-empty)" % len(parallel))
+result = parallel[0]
+checks.check(result.GetNumberOfPoints() == serial.GetNumberOfPoints() and
+             result.GetNumberOfCells() == serial.GetNumberOfCells(),
+             "adaptive: points and triangles equal serial: %d / %d vs %d / %d" % (
+                 result.GetNumberOfPoints(), result.GetNumberOfCells(), serial.GetNumberOfPoints(), serial.GetNumberOfCells()))
+deviation = lambda data: data.GetFieldData().GetArray("DeviationInputToOutput").GetValue(0)
+checks.check(deviation(result) == deviation(serial),
+             "adaptive: deviation reached equals serial (%.5f vs %.5f mm)" % (deviation(result), deviation(serial)))
 checks.finish()
