@@ -335,6 +335,20 @@ TEST(Remesh, AdaptiveFollowsTheRoundedEdgesOfABoxWithFewerPointsThanUniform)
     report.correctionRounds,
     fine.points.size(),
     fineDeviation);
+  Options oneMillimetre;
+  const TriangleMesh coarse = remeshSurface(input, oneMillimetre);
+  const Quality coarseQuality = measureQuality(coarse, input);
+  std::printf(
+    "  uniform 1 mm: %zu points, %.4f mm analytic, %.4f / %.4f mm at vertices, %.2f %% >= 30 deg\n",
+    coarse.points.size(),
+    largestDeviation(coarse, exact),
+    coarseQuality.outputToInput,
+    coarseQuality.inputToOutput,
+    100.0 * coarseQuality.shareAbove30);
+  // Uniform 1 mm edges across 0.5 mm roundings: the edges that cut across are split onto them.
+  EXPECT_LE(coarseQuality.hausdorff, 0.25);
+  EXPECT_GE(coarseQuality.shareAbove30, 0.99);
+  EXPECT_TRUE(test::closedAndConsistent(coarse.triangles));
   EXPECT_LE(analytic, 1.2 * deviation);
   EXPECT_LE(q.hausdorff, deviation);
   EXPECT_GE(q.shareAbove30, 0.98);
