@@ -22,6 +22,7 @@
 #include <vtkPolyData.h>
 #include <vtkQuadricDecimation.h>
 #include <vtkShortArray.h>
+#include <vtkSmartPointer.h>
 #include <vtkStreamingDemandDrivenPipeline.h>
 #include <vtkUnsignedCharArray.h>
 #include <vtkWindowedSincPolyDataFilter.h>
@@ -134,6 +135,28 @@ int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
   return 1;
 }
 
+namespace
+{
+/// A slab of at least this many voxels is generated at a time (see WriteVolume).
+constexpr vtkIdType SlabVoxels = 2 * 1024 * 1024;
+
+/// Stores float HU into the output array from `offset` on: as they are, or rounded and clamped
+/// to int16 as a CT stores them.
+void storeHU(const std::vector<float>& hu, vtkDataArray* scalars, vtkIdType offset)
+{
+  if (auto* floats = vtkFloatArray::SafeDownCast(scalars))
+  {
+    std::copy(hu.begin(), hu.end(), floats->GetPointer(offset));
+    return;
+  }
+  short* out = vtkShortArray::SafeDownCast(scalars)->GetPointer(offset);
+  for (std::size_t i = 0; i < hu.size(); ++i)
+  {
+    out[i] = static_cast<short>(std::clamp(std::lround(hu[i]), -32768L, 32767L));
+  }
+}
+} // namespace
+
 void vtkTHAPhantom::WriteVolume(const ibc::phantom::PhantomModel& model, vtkInformation* imageInfo)
 {
   // Only the requested extent.
@@ -152,38 +175,53 @@ void vtkTHAPhantom::WriteVolume(const ibc::phantom::PhantomModel& model, vtkInfo
   const vtkIdType voxels = image->GetNumberOfPoints();
   if (voxels > 0)
   {
-    std::vector<float> hu(static_cast<std::size_t>(voxels));
     vtkNew<vtkUnsignedCharArray> labels;
     labels->SetName("TissueLabel");
     if (this->GenerateTissueLabels)
     {
       labels->SetNumberOfTuples(voxels);
     }
-    model.generateVolume(extent,
-      hu.data(),
-      this->GenerateTissueLabels ? labels->GetPointer(0) : nullptr,
-      [this](double fraction) { this->UpdateProgress(0.9 * fraction); });
-
+    vtkSmartPointer<vtkDataArray> scalars;
     if (this->OutputScalarType == VTK_FLOAT)
     {
-      vtkNew<vtkFloatArray> scalars;
-      scalars->SetName("HU");
-      scalars->SetNumberOfTuples(voxels);
-      std::copy(hu.begin(), hu.end(), scalars->GetPointer(0));
-      image->GetPointData()->SetScalars(scalars);
+      scalars = vtkSmartPointer<vtkFloatArray>::New();
     }
     else
     {
-      vtkNew<vtkShortArray> scalars;
-      scalars->SetName("HU");
-      scalars->SetNumberOfTuples(voxels);
-      short* out = scalars->GetPointer(0);
-      for (vtkIdType i = 0; i < voxels; ++i)
-      {
-        out[i] = static_cast<short>(std::clamp(std::lround(hu[i]), -32768L, 32767L));
-      }
-      image->GetPointData()->SetScalars(scalars);
+      scalars = vtkSmartPointer<vtkShortArray>::New();
     }
+    scalars->SetName("HU");
+    scalars->SetNumberOfTuples(voxels);
+    // Slab by slab in z: the model's working arrays (the partial-volume field with the blur's
+    // margin, the blur passes, the float HU) are several times the output's bytes, and so held
+    // for one slab at a time only. The phantom is analytic: slabs match the whole volume.
+    const vtkIdType sliceVoxels =
+      vtkIdType(extent[1] - extent[0] + 1) * vtkIdType(extent[3] - extent[2] + 1);
+    const int slices = extent[5] - extent[4] + 1;
+    const int slabSlices =
+      static_cast<int>(std::max<vtkIdType>(16, SlabVoxels / std::max<vtkIdType>(1, sliceVoxels)));
+    std::vector<float> hu;
+    for (int first = 0; first < slices; first += slabSlices)
+    {
+      int slab[6] = { extent[0],
+        extent[1],
+        extent[2],
+        extent[3],
+        extent[4] + first,
+        std::min(extent[5], extent[4] + first + slabSlices - 1) };
+      const vtkIdType offset = first * sliceVoxels;
+      const vtkIdType count = (slab[5] - slab[4] + 1) * sliceVoxels;
+      hu.resize(static_cast<std::size_t>(count));
+      const double done = static_cast<double>(first) / slices;
+      const double share = static_cast<double>(slab[5] - slab[4] + 1) / slices;
+      model.generateVolume(slab,
+        hu.data(),
+        this->GenerateTissueLabels ? labels->GetPointer(offset) : nullptr,
+        [this, done, share](double fraction)
+        { this->UpdateProgress(0.9 * (done + share * fraction)); });
+      storeHU(hu, scalars, offset);
+    }
+    image->GetPointData()->SetScalars(scalars);
     if (this->GenerateTissueLabels)
     {
       image->GetPointData()->AddArray(labels);
