@@ -84,6 +84,35 @@ struct VolumeGeometry
   }
 };
 
+/// The image's own origin, spacing and direction where a rank has voxels (a producer need not
+/// put them into the pipeline information: a trivial producer leaves the direction out), the
+/// same on every rank (pieces of one image share them; a rank without voxels takes theirs).
+void agreeOnGeometry(vtkImageData* volume, const ibc::Collective& comm, VolumeGeometry& geometry)
+{
+  double values[15];
+  const double none = -std::numeric_limits<double>::max();
+  std::fill(values, values + 15, none);
+  if (volume)
+  {
+    volume->GetOrigin(geometry.origin);
+    volume->GetSpacing(geometry.spacing);
+    std::copy(volume->GetDirectionMatrix()->GetData(),
+      volume->GetDirectionMatrix()->GetData() + 9,
+      geometry.direction);
+    std::copy(geometry.origin, geometry.origin + 3, values);
+    std::copy(geometry.spacing, geometry.spacing + 3, values + 3);
+    std::copy(geometry.direction, geometry.direction + 9, values + 6);
+  }
+  comm.maximum(values, 15);
+  if (values[3] == none)
+  {
+    return; // no rank has voxels: the pipeline information's geometry stands
+  }
+  std::copy(values, values + 3, geometry.origin);
+  std::copy(values + 3, values + 6, geometry.spacing);
+  std::copy(values + 6, values + 15, geometry.direction);
+}
+
 /// Calls visit(i, j, k, value) for the voxels of `range` (inside `extent`, the buffer's
 /// extent), x fastest, reading the first of `components` values of a typed buffer.
 template<typename T, typename Visit>
@@ -231,8 +260,9 @@ bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
   {
     volumeInfo->Get(vtkDataObject::DIRECTION(), geometry.direction);
   }
-
   const bool hasVoxels = volume && volume->GetNumberOfPoints() > 0;
+  agreeOnGeometry(hasVoxels ? volume : nullptr, comm, geometry);
+
   double missing = (hasVoxels && !scalars) ? 1.0 : 0.0;
   double anyVoxels = hasVoxels ? 1.0 : 0.0;
   comm.maximum(&missing, 1);

@@ -164,7 +164,6 @@ vtkSmartPointer<vtkDoubleArray> pointArray(const char* name, vtkIdType count)
   return array;
 }
 
-
 /// A point array of one profile per point (`samples` components), named after the sampled array.
 vtkSmartPointer<vtkDoubleArray> profileArray(const char* sampledName,
   const char* suffix,
@@ -325,9 +324,10 @@ struct vtkNormalOffsetProbe::Readings
 
   void addValuesTo(vtkPointData* pointData) const
   {
-    for (vtkDoubleArray* array :
-      { this->value.Get(), this->sampleDistance.Get(), this->interfaceWidth.Get(),
-        this->confidence.Get() })
+    for (vtkDoubleArray* array : { this->value.Get(),
+           this->sampleDistance.Get(),
+           this->interfaceWidth.Get(),
+           this->confidence.Get() })
     {
       if (array)
       {
@@ -351,6 +351,21 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
     return 0;
   }
   output->ShallowCopy(surface);
+  const std::string settingsProblem = this->SettingsProblem();
+  if (!settingsProblem.empty())
+  {
+    vtkErrorMacro(<< settingsProblem);
+    output->Initialize();
+    return 0;
+  }
+  std::int64_t voxels = volume->GetNumberOfPoints();
+  comm.sum(&voxels, 1);
+  if (voxels == 0) // (every rank takes the same branch)
+  {
+    vtkErrorMacro("The volume (Source) is empty: it has no voxels to sample.");
+    output->Initialize();
+    return 0;
+  }
 
   // --- What to sample: the selected array, or the active scalars.
   vtkDataArray* scalars = nullptr;
@@ -394,10 +409,10 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
   // --- Sample this rank's block of the volume, read every vertex's profile.
   const probe::VolumeBlock block =
     volumeBlockOf(volume, inputVector[1]->GetInformationObject(0), scalars, comm);
-  Readings readings(static_cast<vtkIdType>(points.size()), arrayName,
-    this->Mode == METAL_CORRECTED);
-  this->ReadProfiles(block, volume->GetNumberOfPoints() > 0, points, triangles, normals, comm,
-    readings, output);
+  Readings readings(
+    static_cast<vtkIdType>(points.size()), arrayName, this->Mode == METAL_CORRECTED);
+  this->ReadProfiles(
+    block, volume->GetNumberOfPoints() > 0, points, triangles, normals, comm, readings, output);
   this->UpdateProgress(0.9);
 
   output->GetPointData()->AddArray(readings.mask);
@@ -467,6 +482,26 @@ bool vtkNormalOffsetProbe::OutwardNormals(vtkPolyData* surface,
   return true;
 }
 
+std::string vtkNormalOffsetProbe::SettingsProblem() const
+{
+  if (static_cast<probe::Mode>(this->Mode) == probe::Mode::SingleOffset)
+  {
+    return {};
+  }
+  std::ostringstream problem;
+  if (!(this->ProfileEnd > this->ProfileStart))
+  {
+    problem << "Profile End (" << this->ProfileEnd << " mm) must be beyond Profile Start ("
+            << this->ProfileStart << " mm): the profile modes read along that stretch.";
+  }
+  else if (this->ProfileSamples < 2)
+  {
+    problem << "Profile Samples must be at least 2 for the profile modes (it is "
+            << this->ProfileSamples << ").";
+  }
+  return problem.str();
+}
+
 probe::SamplingPlan vtkNormalOffsetProbe::MakeSamplingPlan()
 {
   probe::SamplingPlan plan;
@@ -475,11 +510,6 @@ probe::SamplingPlan vtkNormalOffsetProbe::MakeSamplingPlan()
   plan.profileStart = this->ProfileStart;
   plan.profileEnd = this->ProfileEnd;
   plan.profileSamples = this->ProfileSamples;
-  if (plan.mode != probe::Mode::SingleOffset && plan.profileEnd <= plan.profileStart)
-  {
-    vtkWarningMacro("Profile End (" << plan.profileEnd << " mm) is not beyond Profile Start ("
-                                    << plan.profileStart << " mm): the profile is one point.");
-  }
   return plan;
 }
 
@@ -511,8 +541,16 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   ibc::contact::MetalModel metal;
   if (metalCorrected)
   {
-    metal = probe::fitMetalAcrossRanks(block, hasVoxels, points, triangles, baseIndices,
-      indexSteps, sliceComponents, plan.fitDistances(), interpolation, comm);
+    metal = probe::fitMetalAcrossRanks(block,
+      hasVoxels,
+      points,
+      triangles,
+      baseIndices,
+      indexSteps,
+      sliceComponents,
+      plan.fitDistances(),
+      interpolation,
+      comm);
     if (!metal.valid && comm.rank() == 0)
     {
       vtkWarningMacro("No metal shows inside the surface (the CT reads like tissue there): the "
@@ -536,14 +574,16 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   vtkSmartPointer<vtkDoubleArray> correctedArray;
   if (metalCorrected && this->StoreProfile)
   {
-    correctedArray = profileArray(readings.value->GetName(), "CorrectedProfile", samples, pointCount);
+    correctedArray =
+      profileArray(readings.value->GetName(), "CorrectedProfile", samples, pointCount);
   }
 
   // One value per vertex, from the profiles of vertices [first, last).
   auto reduceProfiles =
     [&](vtkIdType first, vtkIdType last, const double* values, const std::uint8_t* status)
   {
-    vtkSMPTools::For(first, last,
+    vtkSMPTools::For(first,
+      last,
       [&](vtkIdType begin, vtkIdType end)
       {
         constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
@@ -558,8 +598,12 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
           {
             const ibc::contact::ProfileSampling sampling =
               probe::profileSampling(block, baseIndices[v], indexSteps[v], interpolation);
-            const ibc::contact::ContactReading reading = ibc::contact::readContact(
-              metal, sliceComponents[v], distances, profile, contactRule, &sampling,
+            const ibc::contact::ContactReading reading = ibc::contact::readContact(metal,
+              sliceComponents[v],
+              distances,
+              profile,
+              contactRule,
+              &sampling,
               correctedArray ? correctedArray->GetPointer(v * samples) : nullptr);
             readings.value->SetValue(v, reading.value);
             readings.sampleDistance->SetValue(v, reading.distance);
@@ -590,8 +634,14 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
     for (vtkIdType first = 0; first < pointCount; first += chunk)
     {
       const vtkIdType last = std::min(pointCount, first + chunk);
-      probe::sampleProfiles(block, baseIndices.data() + first, indexSteps.data() + first,
-        last - first, distances, interpolation, values.data(), status.data());
+      probe::sampleProfiles(block,
+        baseIndices.data() + first,
+        indexSteps.data() + first,
+        last - first,
+        distances,
+        interpolation,
+        values.data(),
+        status.data());
       reduceProfiles(first, last, values.data(), status.data());
       this->UpdateProgress(0.3 + 0.6 * static_cast<double>(last) / pointCount);
     }
@@ -600,8 +650,16 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   {
     std::vector<double> values(points.size() * samples);
     std::vector<std::uint8_t> status(values.size());
-    probe::sampleProfilesAcrossRanks(block, hasVoxels, baseIndices.data(), indexSteps.data(),
-      pointCount, distances, interpolation, comm, values.data(), status.data());
+    probe::sampleProfilesAcrossRanks(block,
+      hasVoxels,
+      baseIndices.data(),
+      indexSteps.data(),
+      pointCount,
+      distances,
+      interpolation,
+      comm,
+      values.data(),
+      status.data());
     reduceProfiles(0, pointCount, values.data(), status.data());
     if (this->StoreProfile)
     {
@@ -690,16 +748,17 @@ void vtkNormalOffsetProbe::ReportMetalModel(vtkPolyData* output,
   field->AddArray(residual);
 
   // How each point was read, counting a point on the cut between surface pieces once.
-  const std::vector<char> owned = ibc::ownedPoints(points,
-    probe::openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles), comm);
+  const std::vector<char> owned = ibc::ownedPoints(
+    points, probe::openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles), comm);
   std::int64_t counts[4] = { 0, 0, 0, 0 };
   for (std::size_t i = 0; i < readingStatus.size(); ++i)
   {
     counts[std::min<int>(readingStatus[i], 3)] += owned[i] ? 1 : 0;
   }
   comm.sum(counts, 4);
-  const char* names[4] = { "PointsReadAtContact", "PointsReadFartherOut",
-    "PointsMetalEverywhere", "PointsOutsideVolume" };
+  const char* names[4] = {
+    "PointsReadAtContact", "PointsReadFartherOut", "PointsMetalEverywhere", "PointsOutsideVolume"
+  };
   for (int i = 0; i < 4; ++i)
   {
     field->AddArray(ibc::fieldScalar(names[i], static_cast<double>(counts[i])));
@@ -709,8 +768,8 @@ void vtkNormalOffsetProbe::ReportMetalModel(vtkPolyData* output,
     const std::int64_t total = counts[0] + counts[1] + counts[2] + counts[3];
     std::ostringstream message;
     message << "Metal model: " << metal.metalHU << " HU, edge spread " << metal.sigmaInPlane
-            << " mm in-plane and " << metal.sigmaThroughPlane << " mm through-plane. Of "
-            << total << " points, " << counts[1]
+            << " mm in-plane and " << metal.sigmaThroughPlane << " mm through-plane. Of " << total
+            << " points, " << counts[1]
             << " were read farther out than Contact Distance, where the metal's remaining "
                "blooming is known well enough (SampleConfidence below 1)";
     if (counts[2] > 0)

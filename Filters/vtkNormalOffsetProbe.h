@@ -38,6 +38,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string> // for std::string
 #include <vector>
 
 class vtkMultiProcessController;
@@ -126,6 +127,8 @@ protected:
   int FillInputPortInformation(int port, vtkInformation* info) override;
   int RequestInformation(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
   int RequestUpdateExtent(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  /// What is wrong with the sampling settings (a profile that ends before it starts), or "".
+  std::string SettingsProblem() const;
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
 
   struct Readings; // the per-vertex outputs
