@@ -6,7 +6,11 @@
 #include <vtkExtentTranslator.h>
 #include <vtkInformation.h>
 #include <vtkNew.h>
+#include <vtkSMPThreadLocal.h>
+#include <vtkSMPTools.h>
 #include <vtkStreamingDemandDrivenPipeline.h>
+
+#include <cmath>
 
 namespace ibc
 {
@@ -47,5 +51,43 @@ void cacheArrayRanges(vtkDataSetAttributes* attributes)
       array->GetFiniteRange(range, c);
     }
   }
+}
+
+long long countNonFinite(vtkDataArray* array)
+{
+  if (!array || (array->GetDataType() != VTK_FLOAT && array->GetDataType() != VTK_DOUBLE))
+  {
+    return 0;
+  }
+  const vtkIdType count = array->GetNumberOfTuples();
+  const int components = array->GetNumberOfComponents();
+  vtkSMPThreadLocal<long long> found(0);
+  auto scan = [&](auto* values)
+  {
+    vtkSMPTools::For(0,
+      count,
+      [&](vtkIdType begin, vtkIdType end)
+      {
+        long long& local = found.Local();
+        for (vtkIdType i = begin; i < end; ++i)
+        {
+          local += std::isfinite(values[i * components]) ? 0 : 1;
+        }
+      });
+  };
+  if (array->GetDataType() == VTK_FLOAT)
+  {
+    scan(static_cast<const float*>(array->GetVoidPointer(0)));
+  }
+  else
+  {
+    scan(static_cast<const double*>(array->GetVoidPointer(0)));
+  }
+  long long total = 0;
+  for (const long long n : found)
+  {
+    total += n;
+  }
+  return total;
 }
 } // namespace ibc

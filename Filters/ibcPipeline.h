@@ -6,6 +6,7 @@
 #include "ImplantBoneContactFiltersModule.h" // for export macro
 
 class vtkDataSetAttributes;
+class vtkDataArray;
 class vtkInformation;
 
 namespace ibc
@@ -23,6 +24,10 @@ IMPLANTBONECONTACTFILTERS_EXPORT void requestVolumePiece(vtkInformation* volumeI
 /// added, and after every update) reads them from the cache instead of walking every voxel on
 /// one thread, a stall of seconds on a large CT.
 IMPLANTBONECONTACTFILTERS_EXPORT void cacheArrayRanges(vtkDataSetAttributes* attributes);
+
+/// How many values of the array's first component are NaN or infinite (0 at once for integer
+/// arrays, which cannot hold them), threaded.
+IMPLANTBONECONTACTFILTERS_EXPORT long long countNonFinite(vtkDataArray* array);
 }
 
 #endif

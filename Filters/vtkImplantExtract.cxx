@@ -278,6 +278,16 @@ bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
                   "Hounsfield units).");
     return false;
   }
+  std::int64_t nonFinite = hasVoxels ? ibc::countNonFinite(scalars) : 0;
+  comm.sum(&nonFinite, 1);
+  if (nonFinite > 0)
+  {
+    vtkErrorMacro("Implant Extract: " << nonFinite << " voxels of the CT are NaN or infinite. Set "
+                                      << "them to a real value first (air, -1024 HU, outside "
+                                      << "the scanned field) so that the metal's edges can be "
+                                      << "found.");
+    return false;
+  }
 
   // Every pass below reads the voxels of a box of this rank's extent straight from the typed
   // buffer (first component), x fastest.

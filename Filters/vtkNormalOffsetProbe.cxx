@@ -386,6 +386,14 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
     return 0;
   }
   const std::string arrayName = agreedArrayName(scalars, comm);
+  this->NonFiniteVoxels = scalars ? ibc::countNonFinite(scalars) : 0;
+  comm.sum(&this->NonFiniteVoxels, 1);
+  if (this->NonFiniteVoxels > 0 && comm.rank() == 0)
+  {
+    vtkWarningMacro("The volume holds " << this->NonFiniteVoxels << " NaN or infinite voxels in '"
+                                        << arrayName << "': samples that touch them are NaN, "
+                                        << "and so are the vertices whose profiles cross them.");
+  }
 
   // --- The surface and its outward normals.
   std::vector<Vec3> points;
@@ -705,7 +713,8 @@ void vtkNormalOffsetProbe::ReportUnsampled(vtkPolyData* surface,
           << "vtkValidPointMask 0)";
   if (tallies[1] > 0)
   {
-    message << "; " << tallies[1] << " of them reach outside the volume";
+    message << "; " << tallies[1] << " of them reach outside the volume"
+            << (this->NonFiniteVoxels > 0 ? " or touch its NaN or infinite voxels" : "");
   }
   if (this->Mode == AUTOMATIC && tallies[1] < tallies[0])
   {

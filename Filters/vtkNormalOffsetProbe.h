@@ -180,6 +180,7 @@ protected:
   double Margin = 0.25;
   double ContactDistance = 1.25;
   double BoneThreshold = 150.0;
+  std::int64_t NonFiniteVoxels = 0; // in the sampled array, summed over ranks, last update
   vtkMultiProcessController* Controller = nullptr;
 
 private:

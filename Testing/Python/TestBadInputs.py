@@ -53,6 +53,20 @@ def flipped_ct():
     return producer(image)
 
 
+def ct_with_nan():
+    """The phantom CT as float with a few hundred NaN and infinite voxels around the stem."""
+    image = vtkImageData()
+    image.DeepCopy(ct)
+    hu = vtk_to_numpy(ct.GetPointData().GetArray("HU")).astype(np.float32)
+    generator = np.random.default_rng(3)
+    hu[np.flatnonzero(hu > 2000)[::40]] = np.nan
+    hu[generator.choice(hu.size, 200, replace=False)] = np.inf
+    array = numpy_to_vtk(hu, deep=1)
+    array.SetName("HU")
+    image.GetPointData().SetScalars(array)
+    return producer(image)
+
+
 def image_without_arrays():
     image = vtkImageData()
     image.SetDimensions(ct.GetDimensions())
@@ -125,6 +139,10 @@ cases = [
      lambda f: setattr(f, "Source", phantom)),
     ("probe: volume without arrays", lambda: NormalOffsetProbe(Input=stem, Source=image_without_arrays()),
      "no point array to sample", lambda f: setattr(f, "Source", phantom)),
+    ("probe: NaN and infinite voxels", lambda: NormalOffsetProbe(Input=stem, Source=ct_with_nan()),
+     "NaN or infinite voxels", lambda f: setattr(f, "Source", phantom)),
+    ("extract: NaN and infinite voxels", lambda: ImplantExtract(Input=ct_with_nan()), "NaN or infinite",
+     lambda f: setattr(f, "Input", phantom)),
     ("probe: surface 1 m away", lambda: NormalOffsetProbe(Input=moved(translate=(1000, 0, 0)), Source=phantom),
      "does not overlap the volume", lambda f: setattr(f, "Input", stem)),
     ("probe: surface in RAS", lambda: NormalOffsetProbe(Input=moved(scale=(-1, -1, 1)), Source=phantom),
