@@ -167,6 +167,15 @@ void vtkTHAPhantom::WriteVolume(const ibc::phantom::PhantomModel& model, vtkInfo
   {
     imageInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_EXTENT(), extent);
   }
+  // A two-port source runs again when the second port's request arrives with another piece
+  // than the first's (under MPI the surface's request follows the volume's): the volume it
+  // made for this extent is kept and handed out again rather than made twice.
+  if (this->CachedVolume && this->CachedVolumeTime == this->GetMTime() &&
+    std::equal(extent, extent + 6, this->CachedVolume->GetExtent()))
+  {
+    image->ShallowCopy(this->CachedVolume);
+    return;
+  }
   double origin[3];
   model.origin(origin);
   image->SetExtent(extent);
@@ -228,6 +237,9 @@ void vtkTHAPhantom::WriteVolume(const ibc::phantom::PhantomModel& model, vtkInfo
     }
     ibc::cacheArrayRanges(image->GetPointData());
   }
+  this->CachedVolume = vtkSmartPointer<vtkImageData>::New();
+  this->CachedVolume->ShallowCopy(image);
+  this->CachedVolumeTime = this->GetMTime();
 }
 
 ibc::phantom::Surface vtkTHAPhantom::SegmentedExport(const ibc::phantom::PhantomModel& model) const

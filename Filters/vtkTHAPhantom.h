@@ -20,6 +20,9 @@
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
 #include "vtkAlgorithm.h"
+#include "vtkSmartPointer.h" // for vtkSmartPointer
+
+class vtkImageData;
 
 namespace ibc
 {
@@ -199,6 +202,8 @@ protected:
   int SurfaceKind = CAD_EXPORT;
   double SegmentationVoxelSize = 0.5;
   vtkIdType SegmentedTriangleCount = 12000;
+  vtkSmartPointer<vtkImageData> CachedVolume; // the last volume made, and when (see WriteVolume)
+  vtkMTimeType CachedVolumeTime = 0;
 
 private:
   vtkTHAPhantom(const vtkTHAPhantom&) = delete;
