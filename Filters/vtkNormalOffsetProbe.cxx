@@ -164,6 +164,7 @@ vtkSmartPointer<vtkDoubleArray> pointArray(const char* name, vtkIdType count)
   return array;
 }
 
+
 /// A point array of one profile per point (`samples` components), named after the sampled array.
 vtkSmartPointer<vtkDoubleArray> profileArray(const char* sampledName,
   const char* suffix,
@@ -324,10 +325,9 @@ struct vtkNormalOffsetProbe::Readings
 
   void addValuesTo(vtkPointData* pointData) const
   {
-    for (vtkDoubleArray* array : { this->value.Get(),
-           this->sampleDistance.Get(),
-           this->interfaceWidth.Get(),
-           this->confidence.Get() })
+    for (vtkDoubleArray* array :
+      { this->value.Get(), this->sampleDistance.Get(), this->interfaceWidth.Get(),
+        this->confidence.Get() })
     {
       if (array)
       {
@@ -417,10 +417,10 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
   // --- Sample this rank's block of the volume, read every vertex's profile.
   const probe::VolumeBlock block =
     volumeBlockOf(volume, inputVector[1]->GetInformationObject(0), scalars, comm);
-  Readings readings(
-    static_cast<vtkIdType>(points.size()), arrayName, this->Mode == METAL_CORRECTED);
-  this->ReadProfiles(
-    block, volume->GetNumberOfPoints() > 0, points, triangles, normals, comm, readings, output);
+  Readings readings(static_cast<vtkIdType>(points.size()), arrayName,
+    this->Mode == METAL_CORRECTED);
+  this->ReadProfiles(block, volume->GetNumberOfPoints() > 0, points, triangles, normals, comm,
+    readings, output);
   this->UpdateProgress(0.9);
 
   output->GetPointData()->AddArray(readings.mask);
@@ -549,16 +549,8 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   ibc::contact::MetalModel metal;
   if (metalCorrected)
   {
-    metal = probe::fitMetalAcrossRanks(block,
-      hasVoxels,
-      points,
-      triangles,
-      baseIndices,
-      indexSteps,
-      sliceComponents,
-      plan.fitDistances(),
-      interpolation,
-      comm);
+    metal = probe::fitMetalAcrossRanks(block, hasVoxels, points, triangles, baseIndices,
+      indexSteps, sliceComponents, plan.fitDistances(), interpolation, comm);
     if (!metal.valid && comm.rank() == 0)
     {
       vtkWarningMacro("No metal shows inside the surface (the CT reads like tissue there): the "
@@ -582,16 +574,14 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   vtkSmartPointer<vtkDoubleArray> correctedArray;
   if (metalCorrected && this->StoreProfile)
   {
-    correctedArray =
-      profileArray(readings.value->GetName(), "CorrectedProfile", samples, pointCount);
+    correctedArray = profileArray(readings.value->GetName(), "CorrectedProfile", samples, pointCount);
   }
 
   // One value per vertex, from the profiles of vertices [first, last).
   auto reduceProfiles =
     [&](vtkIdType first, vtkIdType last, const double* values, const std::uint8_t* status)
   {
-    vtkSMPTools::For(first,
-      last,
+    vtkSMPTools::For(first, last,
       [&](vtkIdType begin, vtkIdType end)
       {
         constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
@@ -606,12 +596,8 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
           {
             const ibc::contact::ProfileSampling sampling =
               probe::profileSampling(block, baseIndices[v], indexSteps[v], interpolation);
-            const ibc::contact::ContactReading reading = ibc::contact::readContact(metal,
-              sliceComponents[v],
-              distances,
-              profile,
-              contactRule,
-              &sampling,
+            const ibc::contact::ContactReading reading = ibc::contact::readContact(
+              metal, sliceComponents[v], distances, profile, contactRule, &sampling,
               correctedArray ? correctedArray->GetPointer(v * samples) : nullptr);
             readings.value->SetValue(v, reading.value);
             readings.sampleDistance->SetValue(v, reading.distance);
@@ -642,14 +628,8 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
     for (vtkIdType first = 0; first < pointCount; first += chunk)
     {
       const vtkIdType last = std::min(pointCount, first + chunk);
-      probe::sampleProfiles(block,
-        baseIndices.data() + first,
-        indexSteps.data() + first,
-        last - first,
-        distances,
-        interpolation,
-        values.data(),
-        status.data());
+      probe::sampleProfiles(block, baseIndices.data() + first, indexSteps.data() + first,
+        last - first, distances, interpolation, values.data(), status.data());
       reduceProfiles(first, last, values.data(), status.data());
       this->UpdateProgress(0.3 + 0.6 * static_cast<double>(last) / pointCount);
     }
@@ -658,16 +638,8 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   {
     std::vector<double> values(points.size() * samples);
     std::vector<std::uint8_t> status(values.size());
-    probe::sampleProfilesAcrossRanks(block,
-      hasVoxels,
-      baseIndices.data(),
-      indexSteps.data(),
-      pointCount,
-      distances,
-      interpolation,
-      comm,
-      values.data(),
-      status.data());
+    probe::sampleProfilesAcrossRanks(block, hasVoxels, baseIndices.data(), indexSteps.data(),
+      pointCount, distances, interpolation, comm, values.data(), status.data());
     reduceProfiles(0, pointCount, values.data(), status.data());
     if (this->StoreProfile)
     {
@@ -757,17 +729,16 @@ void vtkNormalOffsetProbe::ReportMetalModel(vtkPolyData* output,
   field->AddArray(residual);
 
   // How each point was read, counting a point on the cut between surface pieces once.
-  const std::vector<char> owned = ibc::ownedPoints(
-    points, probe::openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles), comm);
+  const std::vector<char> owned = ibc::ownedPoints(points,
+    probe::openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles), comm);
   std::int64_t counts[4] = { 0, 0, 0, 0 };
   for (std::size_t i = 0; i < readingStatus.size(); ++i)
   {
     counts[std::min<int>(readingStatus[i], 3)] += owned[i] ? 1 : 0;
   }
   comm.sum(counts, 4);
-  const char* names[4] = {
-    "PointsReadAtContact", "PointsReadFartherOut", "PointsMetalEverywhere", "PointsOutsideVolume"
-  };
+  const char* names[4] = { "PointsReadAtContact", "PointsReadFartherOut",
+    "PointsMetalEverywhere", "PointsOutsideVolume" };
   for (int i = 0; i < 4; ++i)
   {
     field->AddArray(ibc::fieldScalar(names[i], static_cast<double>(counts[i])));
@@ -777,8 +748,8 @@ void vtkNormalOffsetProbe::ReportMetalModel(vtkPolyData* output,
     const std::int64_t total = counts[0] + counts[1] + counts[2] + counts[3];
     std::ostringstream message;
     message << "Metal model: " << metal.metalHU << " HU, edge spread " << metal.sigmaInPlane
-            << " mm in-plane and " << metal.sigmaThroughPlane << " mm through-plane. Of " << total
-            << " points, " << counts[1]
+            << " mm in-plane and " << metal.sigmaThroughPlane << " mm through-plane. Of "
+            << total << " points, " << counts[1]
             << " were read farther out than Contact Distance, where the metal's remaining "
                "blooming is known well enough (SampleConfidence below 1)";
     if (counts[2] > 0)
