@@ -278,6 +278,13 @@ bool vtkImplantExtract::ExtractSurface(vtkImageData* volume,
                   "Hounsfield units).");
     return false;
   }
+  if (whole[1] - whole[0] < 2 || whole[3] - whole[2] < 2 || whole[5] - whole[4] < 2)
+  {
+    vtkErrorMacro("Implant Extract needs a 3D volume: this CT has "
+      << whole[1] - whole[0] + 1 << " x " << whole[3] - whole[2] + 1 << " x "
+      << whole[5] - whole[4] + 1 << " voxels (at least 3 along each axis).");
+    return false;
+  }
   std::int64_t nonFinite = hasVoxels ? ibc::countNonFinite(scalars) : 0;
   comm.sum(&nonFinite, 1);
   if (nonFinite > 0)
