@@ -163,6 +163,7 @@ struct Refinement
   double rmsAll = std::numeric_limits<double>::infinity();
   double inlierFraction = 0.0;
   int iterations = 0;
+  bool settled = false; ///< the last step moved no sample more than the tolerance
 };
 
 /// Trimmed point-to-plane ICP from `start`.
@@ -248,6 +249,7 @@ Refinement refine(const std::vector<Vec3>& samples,
       (options.similarity ? std::abs(rhs[6]) * radius : 0.0);
     if (movement < options.tolerance)
     {
+      result.settled = true;
       break;
     }
   }
@@ -537,6 +539,7 @@ Result registerSurfaces(const remesh::TriangleMesh& moving,
   result.rmsAll = final.rmsAll;
   result.inlierFraction = final.inlierFraction;
   result.iterations = final.iterations;
+  result.settled = final.settled;
   return result;
 }
 

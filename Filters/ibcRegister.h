@@ -67,6 +67,7 @@ struct Result
   double rmsAll = 0.0; ///< RMS distance of all samples to the target, mm
   double inlierFraction = 0.0;
   int iterations = 0;
+  bool settled = false;         ///< false: stopped at maximumIterations still moving
   std::string initialAlignment; ///< which start won
 };
 

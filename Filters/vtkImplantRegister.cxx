@@ -293,6 +293,13 @@ int vtkImplantRegister::RequestData(vtkInformation*,
         shared[19] = result.inlierFraction;
         iterations = result.iterations;
         alignment = result.initialAlignment;
+        if (!result.settled)
+        {
+          vtkWarningMacro("Implant Register stopped at Maximum Iterations ("
+            << this->MaximumIterations << ") before the pose settled (RMS distance " << result.rms
+            << " mm): raise Maximum Iterations, or check that the CAD surface is "
+            << "the implant the target shows.");
+        }
         if (!this->TransformFileName.empty() &&
           !writeITKTransform(
             this->TransformFileName, toLPS(result.transform, this->DataCoordinates == RAS)))

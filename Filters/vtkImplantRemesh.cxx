@@ -172,6 +172,16 @@ int vtkImplantRemesh::RequestData(vtkInformation*,
       << " triangles.");
   }
   const double size = largestExtent(clean);
+  const double length = this->SizingMode == ADAPTIVE ? this->MinimumEdgeLength
+    : this->SizingMode == EDGE_LENGTH                ? this->TargetEdgeLength
+                                                     : 0.0;
+  if (size < 1.0 && length > 0.25 * size)
+  {
+    vtkErrorMacro("The surface is " << size << " units across: it is probably in metres, and "
+                                    << "edges of " << length << " would leave a few triangles. "
+                                    << "Scale it by 1000 for millimetres (Transform).");
+    return 0;
+  }
   if (size < 1.0)
   {
     vtkWarningMacro("The surface is under 1 unit across: it is probably in metres. Remeshing "

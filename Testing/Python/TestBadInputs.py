@@ -130,6 +130,10 @@ good_zones = GruenZoneStats(Input=CorticalClassify(Input=NormalOffsetProbe(Input
 cases = [
     ("remesh: empty surface", lambda: ImplantRemesh(Input=empty), "nothing to remesh",
      lambda f: setattr(f, "Input", stem)),
+    ("remesh: surface in metres", lambda: ImplantRemesh(Input=moved(scale=(0.001, 0.001, 0.001))),
+     "probably in metres", lambda f: setattr(f, "Input", stem)),
+    ("register: a cylinder stopped at Maximum Iterations", lambda: ImplantRegister(Input=cylinder_stem(), Target=stem,
+     MaximumIterations=3), "before the pose settled", lambda f: setattr(f, "MaximumIterations", 100)),
     ("remesh adaptive: minimum above maximum edge", lambda: ImplantRemesh(Input=stem, SizingMode="Adaptive",
      MinimumEdgeLength=2.0, MaximumEdgeLength=1.0), "Minimum Edge Length must be",
      lambda f: setattr(f, "MinimumEdgeLength", 0.2)),
