@@ -168,6 +168,8 @@ cases = [
      lambda f: setattr(f, "Input", phantom)),
     ("extract: a single slice", lambda: ImplantExtract(Input=ExtractSubset(Input=phantom, VOI=[0, 20, 0, 20, 10, 10])),
      "needs a 3D volume", lambda f: setattr(f, "Input", phantom)),
+    ("probe: a single-slice volume", lambda: NormalOffsetProbe(Input=stem, Source=ExtractSubset(Input=phantom,
+     VOI=[0, 1000, 0, 1000, 10, 10])), "outside the volume", lambda f: setattr(f, "Source", phantom)),
     ("extract: CT without HU", lambda: ImplantExtract(Input=image_without_arrays()), "HU",
      lambda f: setattr(f, "Input", phantom)),
     ("register: empty CAD surface", lambda: ImplantRegister(Input=empty, Target=stem), "no triangles",
@@ -204,6 +206,59 @@ for name, make, expected, fix in cases:
         fixed_ok = proxy.GetDataInformation().GetNumberOfPoints() > 0 or proxy.GetDataInformation().GetNumberOfRows() > 0
         checks.check(fixed_ok, "%s: works again once put right" % name)
     table.append((name, message, "empty" if empty_output else "data", "yes" if fixed_ok else "NO"))
+
+# Usable after all: the filters must give the right answer (a message where something was
+# repaired).
+reference_hu = vtk_to_numpy(servermanager.Fetch(NormalOffsetProbe(Input=stem, Source=phantom)).GetPointData().GetArray("HU"))
+
+
+def triangle_soup():
+    """The stem with every triangle on points of its own, as some STL readers give it."""
+    surface = servermanager.Fetch(phantom, idx=1)
+    points = vtk_to_numpy(surface.GetPoints().GetData())
+    triangles = vtk_to_numpy(surface.GetPolys().GetConnectivityArray()).reshape(-1, 3)
+    from vtkmodules.vtkCommonCore import vtkPoints
+    from vtkmodules.vtkCommonDataModel import vtkCellArray
+    from vtkmodules.util.numpy_support import numpy_to_vtkIdTypeArray
+    soup = vtkPolyData()
+    soup_points = vtkPoints()
+    soup_points.SetData(numpy_to_vtk(points[triangles].reshape(-1, 3).copy(), deep=1))
+    soup.SetPoints(soup_points)
+    cells = vtkCellArray()
+    cells.SetData(3, numpy_to_vtkIdTypeArray(np.arange(triangles.size, dtype=np.int64), deep=1))
+    soup.SetPolys(cells)
+    return producer(soup)
+
+
+def valid_share(data):
+    mask = vtk_to_numpy(data.GetPointData().GetArray("vtkValidPointMask"))
+    return mask.mean()
+
+
+usable = [
+    ("inward normals (reversed triangles and normals)", lambda: NormalOffsetProbe(Input=ReverseSense(Input=stem,
+     ReverseNormals=1), Source=phantom), None,
+     lambda d: np.nanmax(np.abs(vtk_to_numpy(d.GetPointData().GetArray("HU")) - reference_hu)) < 1e-3),
+    ("an open surface (half the stem clipped off)", lambda: NormalOffsetProbe(Input=Triangulate(Input=ExtractSurface(
+     Input=Clip(Input=stem, ClipType="Plane", Invert=1)))), None, lambda d: valid_share(d) > 0.95),
+    ("an STL triangle soup into Implant Remesh", lambda: ImplantRemesh(Input=triangle_soup()), "merged",
+     lambda d: ibctest.open_or_nonmanifold_edges(d) == 0),
+    ("voxels 0.5 x 0.5 x 6 mm", lambda: NormalOffsetProbe(Input=OutputPort(aniso, 1), Source=aniso), None,
+     lambda d: valid_share(d) > 0.95),
+]
+aniso = THAPhantom(Spacing=[0.5, 0.5, 6.0], GenerateTissueLabels=0)
+for name, make, expected, right in usable:
+    with ibctest.StderrCapture() as captured:
+        proxy = make()
+        if proxy.GetProperty("Source") is not None and proxy.Source is None:
+            proxy.Source = phantom
+        proxy.UpdatePipeline()
+    data = servermanager.Fetch(proxy)
+    said = [line for line in captured.text.splitlines() if expected and expected in line]
+    checks.check(expected is None or bool(said), "%s: says '%s'" % (name, expected))
+    checks.check(bool(right(data)), "%s: the result is right" % name)
+    table.append((name, re.sub(r"\x1b\[[0-9;]*m", "", said[0].split("): ", 1)[-1])[:90] if said else "(usable)",
+                  "data", "n/a"))
 
 # Usable after all: a CT whose direction matrix flips x is the same CT. Every filter must read it
 # where it is (Implant Extract once mirrored it about the volume's origin).
