@@ -474,6 +474,23 @@ bool vtkNormalOffsetProbe::OutwardNormals(vtkPolyData* surface,
   else
   {
     normals = probe::computeOutwardNormals(points, triangles, comm);
+    // An STL read without merging gives every triangle points of its own: the normals are then
+    // those of single facets, and the readings follow the facets' tilt.
+    std::vector<std::uint8_t> uses(points.size(), 0);
+    int shared = 0;
+    for (const Triangle& t : triangles)
+    {
+      for (const std::int64_t v : t)
+      {
+        shared |= uses[v]++ > 0 ? 1 : 0;
+      }
+    }
+    if (comm.minimum(triangles.empty() || !shared ? 1 : 0) == 1 && comm.rank() == 0)
+    {
+      vtkWarningMacro("The surface's triangles share no points (an STL read without merging): "
+                      "each vertex gets its facet's normal. Run Implant Remesh (or Clean) first "
+                      "to merge them.");
+    }
   }
   if (this->FlipNormals)
   {

@@ -235,6 +235,17 @@ def valid_share(data):
     return mask.mean()
 
 
+# An STL triangle soup straight into the probe: named, and right once merged.
+soup_probe = NormalOffsetProbe(Input=triangle_soup(), Source=phantom)
+with ibctest.StderrCapture() as captured:
+    soup_probe.UpdatePipeline()
+checks.check("share no points" in captured.text, "probe: an STL triangle soup is named")
+soup_probe.Input = ImplantRemesh(Input=soup_probe.Input)
+soup_probe.UpdatePipeline()
+checks.check(soup_probe.GetDataInformation().GetNumberOfPoints() > 0, "probe: the merged soup samples")
+table.append(("probe: an STL triangle soup", "The surface's triangles share no points (an STL read without merging)",
+              "data", "yes"))
+
 usable = [
     ("inward normals (reversed triangles and normals)", lambda: NormalOffsetProbe(Input=ReverseSense(Input=stem,
      ReverseNormals=1), Source=phantom), None,
