@@ -23,26 +23,27 @@ def pieces(name):
     return ibctest.read_pieces(os.path.join(out, name + ".pvtp"))
 
 
-serial = pieces("serial")[0]
-parallel = [p for p in pieces("parallel") if p.GetNumberOfPoints() > 0]
-checks.check(len(parallel) == 1, "one piece holds the remeshed surface (%d non-empty)" % len(parallel))
-result = parallel[0]
-checks.check(result.GetNumberOfPoints() == serial.GetNumberOfPoints() and
-             result.GetNumberOfCells() == serial.GetNumberOfCells(),
-             "points and triangles equal serial: %d / %d vs %d / %d" % (
-                 result.GetNumberOfPoints(), result.GetNumberOfCells(), serial.GetNumberOfPoints(), serial.GetNumberOfCells()))
+def remeshed_pieces(suffix, label):
+    """The serial surface and the one non-empty parallel piece, after checking that there is
+    exactly one and that its points and triangles number the serial ones."""
+    serial = pieces("serial" + suffix)[0]
+    parallel = [p for p in pieces("parallel" + suffix) if p.GetNumberOfPoints() > 0]
+    checks.check(len(parallel) == 1, "%sone piece holds the remeshed surface (%d non-empty)" % (label, len(parallel)))
+    result = parallel[0]
+    checks.check(result.GetNumberOfPoints() == serial.GetNumberOfPoints() and
+                 result.GetNumberOfCells() == serial.GetNumberOfCells(),
+                 "%spoints and triangles equal serial: %d / %d vs %d / %d" % (
+                     label, result.GetNumberOfPoints(), result.GetNumberOfCells(), serial.GetNumberOfPoints(),
+                     serial.GetNumberOfCells()))
+    return serial, result
+
+
+serial, result = remeshed_pieces("", "")
 checks.check(ibctest.open_or_nonmanifold_edges(result) == 0, "the gathered, remeshed surface is closed and manifold")
 
 # Adaptive sizing on the segmented export: the same surface, and the same deviation reached.
-serial = pieces("serial-adaptive")[0]
-parallel = [p for p in pieces("parallel-adaptive") if p.GetNumberOfPoints() > 0]
-checks.check(len(parallel) == 1, "adaptive: one piece holds the remeshed surface (%d non-empty)" % len(parallel))
-result = parallel[0]
-checks.check(result.GetNumberOfPoints() == serial.GetNumberOfPoints() and
-             result.GetNumberOfCells() == serial.GetNumberOfCells(),
-             "adaptive: points and triangles equal serial: %d / %d vs %d / %d" % (
-                 result.GetNumberOfPoints(), result.GetNumberOfCells(), serial.GetNumberOfPoints(), serial.GetNumberOfCells()))
-deviation = lambda data: data.GetFieldData().GetArray("DeviationInputToOutput").GetValue(0)
+serial, result = remeshed_pieces("-adaptive", "adaptive: ")
+deviation = lambda data: ibctest.field_value(data, "DeviationInputToOutput")
 checks.check(deviation(result) == deviation(serial),
              "adaptive: deviation reached equals serial (%.5f vs %.5f mm)" % (deviation(result), deviation(serial)))
 checks.finish()

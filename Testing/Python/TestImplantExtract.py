@@ -17,8 +17,7 @@ ibctest.load_plugin(globals())
 checks = ibctest.Checker("TestImplantExtract")
 
 
-def field(data, name):
-    return data.GetFieldData().GetArray(name).GetValue(0)
+field = ibctest.field_value
 
 
 def distances_to(truth, surface):

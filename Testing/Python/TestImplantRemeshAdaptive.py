@@ -16,8 +16,7 @@ ibctest.load_plugin(globals())
 checks = ibctest.Checker("TestImplantRemeshAdaptive")
 
 
-def field(data, name):
-    return data.GetFieldData().GetArray(name).GetValue(0)
+field = ibctest.field_value
 
 
 def largest_distance(points, surface):

@@ -84,6 +84,11 @@ class Checker:
             sys.exit(1)
 
 
+def field_value(data, name):
+    """The first value of a field-data array."""
+    return data.GetFieldData().GetArray(name).GetValue(0)
+
+
 def array(data, name, points=True):
     from vtkmodules.util.numpy_support import vtk_to_numpy
     attributes = data.GetPointData() if points else data.GetCellData()
