@@ -41,6 +41,14 @@ constexpr double AirHU = -1000.0;
 constexpr double FatHU = -100.0;
 constexpr double MuscleHU = 50.0;
 constexpr double MarrowHU = 0.0;
+// Other metal (stem frame): a 28 mm head on the neck axis, a 52 mm shell inclined 45 degrees
+// (its pole along the neck axis) around a polyethylene liner, in a shell of pelvic bone.
+constexpr double HeadRadius = 14.0;
+constexpr double HeadNeckDistance = 46.0; // from the neck axis origin (0, 124)
+constexpr double CupInnerRadius = 22.5;
+constexpr double CupOuterRadius = 26.0;
+constexpr double PelvicCortexThickness = 2.0;
+constexpr double PelvicBoneThickness = 15.0;
 // CT effects.
 constexpr double HaloDecayLength = 1.0;    // mm
 constexpr double StreakDecayLength = 25.0; // mm
@@ -704,6 +712,59 @@ Tissue PhantomModel::contactTissue(const StemGeometry::Query& stemQuery) const
   }
 }
 
+PhantomModel::OtherMetalQuery PhantomModel::queryOtherMetal(Vec3 stemPoint) const
+{
+  OtherMetalQuery query;
+  if (this->Params.otherMetal == OtherMetal::None)
+  {
+    return query;
+  }
+  const Vec3 pole{ InvSqrt2, 0.0, InvSqrt2 };
+  const Vec3 center = Vec3{ 0.0, 0.0, 124.0 } + HeadNeckDistance * pole;
+  query.fromHeadCenter = stemPoint - center;
+  const double radius = length(query.fromHeadCenter);
+  query.head = radius - HeadRadius;
+  if (this->Params.otherMetal != OtherMetal::HeadAndCup)
+  {
+    return query;
+  }
+  query.poleHeight = dot(query.fromHeadCenter, pole);
+  if (query.poleHeight >= 0.0)
+  {
+    query.cup = std::max(CupInnerRadius - radius, radius - CupOuterRadius);
+  }
+  else
+  {
+    // Below the rim plane: the distance to the rim's annulus.
+    const double inPlane = length(query.fromHeadCenter - query.poleHeight * pole);
+    const double across = std::max({ 0.0, CupInnerRadius - inPlane, inPlane - CupOuterRadius });
+    query.cup = std::sqrt(across * across + query.poleHeight * query.poleHeight);
+  }
+  return query;
+}
+
+Tissue PhantomModel::tissueAroundOtherMetal(const OtherMetalQuery& query) const
+{
+  if (this->Params.otherMetal != OtherMetal::HeadAndCup || query.poleHeight < 0.0)
+  {
+    return Tissue::Air;
+  }
+  const double radius = length(query.fromHeadCenter);
+  if (radius > HeadRadius && radius < CupInnerRadius)
+  {
+    return Tissue::Fat; // polyethylene is about -100 HU, like fat
+  }
+  if (radius > CupOuterRadius && radius < CupOuterRadius + PelvicCortexThickness)
+  {
+    return Tissue::Cortical;
+  }
+  if (radius > CupOuterRadius && radius < CupOuterRadius + PelvicBoneThickness)
+  {
+    return Tissue::Cancellous;
+  }
+  return Tissue::Air;
+}
+
 Tissue PhantomModel::tissueIgnoringMetal(Vec3 world, const StemGeometry::Query* knownStem) const
 {
   const Vec3 stemPoint = this->worldToStem(world);
@@ -724,7 +785,8 @@ Tissue PhantomModel::tissueIgnoringMetal(Vec3 world, const StemGeometry::Query* 
     const Tissue behind = this->anatomyAt(femur);
     return behind == Tissue::Cortical ? Tissue::Cortical : Tissue::Cancellous;
   }
-  return this->anatomyAt(femur);
+  const Tissue aroundOther = this->tissueAroundOtherMetal(this->queryOtherMetal(stemPoint));
+  return aroundOther != Tissue::Air ? aroundOther : this->anatomyAt(femur);
 }
 
 double PhantomModel::interfaceWidthAt(Vec3 surfacePoint, Vec3 outwardNormal) const
@@ -757,7 +819,8 @@ double PhantomModel::interfaceWidthAt(Vec3 surfacePoint, Vec3 outwardNormal) con
 Tissue PhantomModel::tissueAt(Vec3 world) const
 {
   const StemGeometry::Query stemQuery = this->Stem.evaluate(this->worldToStem(world));
-  if (stemQuery.signedDistance < 0.0)
+  const OtherMetalQuery other = this->queryOtherMetal(this->worldToStem(world));
+  if (stemQuery.signedDistance < 0.0 || other.head < 0.0 || other.cup < 0.0)
   {
     return Tissue::Metal;
   }
@@ -830,6 +893,89 @@ void PhantomModel::origin(double origin[3]) const
   {
     origin[axis] = this->Origin[axis];
   }
+}
+
+float PhantomModel::voxelWithArtefacts(const std::int64_t voxel[3],
+  float tissueValue,
+  std::uint8_t* label) const
+{
+  const Parameters& p = this->Params;
+  const double* spacing = p.spacing.data();
+  const Vec3 world{ this->Origin[0] + voxel[0] * spacing[0],
+    this->Origin[1] + voxel[1] * spacing[1],
+    this->Origin[2] + voxel[2] * spacing[2] };
+  const Vec3 stemPoint = this->worldToStem(world);
+  const StemGeometry::Query stemQuery = this->Stem.evaluate(stemPoint);
+  const OtherMetalQuery other = this->queryOtherMetal(stemPoint);
+  // A metal edge is spread by the PSF, the voxel (box of the voxel size along the edge's
+  // normal) and the blooming: a Gaussian edge profile with these variances added.
+  const double bloomSigma = 0.5 * p.bloomingWidth;
+  auto metalShare = [&](double distance, Vec3 stemNormal)
+  {
+    const Vec3 normal = this->stemDirectionToWorld(stemNormal);
+    const double boxVariance = (normal.x * normal.x * spacing[0] * spacing[0] +
+                                 normal.y * normal.y * spacing[1] * spacing[1] +
+                                 normal.z * normal.z * spacing[2] * spacing[2]) /
+      12.0;
+    const double edgeSigma =
+      std::sqrt(p.blurSigma * p.blurSigma + bloomSigma * bloomSigma + boxVariance);
+    return 0.5 * std::erfc(distance / (edgeSigma * std::sqrt(2.0)));
+  };
+  const double stemShare = metalShare(stemQuery.signedDistance, stemQuery.outwardNormal);
+  double headShare = 0.0;
+  double cupShare = 0.0;
+  if (p.otherMetal != OtherMetal::None)
+  {
+    const double radius = std::max(length(other.fromHeadCenter), 1e-9);
+    const Vec3 radial = (1.0 / radius) * other.fromHeadCenter;
+    headShare = metalShare(other.head, radial);
+    // The shell's normal is radial on its spherical faces; a cheap and close choice at the rim.
+    cupShare = metalShare(other.cup, radial);
+  }
+  const double shares = stemShare + headShare + cupShare;
+  const double scale = shares > 1.0 ? 1.0 / shares : 1.0;
+  const double metal = scale * (stemShare + cupShare) * p.metalHU + scale * headShare * p.headHU;
+  const double tissueShare = 1.0 - std::min(shares, 1.0);
+  double value = tissueValue * tissueShare + metal;
+
+  // Beam hardening: a dark halo next to any metal, and dark streaks leaving the metal along the
+  // medial-lateral direction (the longest path through it).
+  const double stemOutside = std::max(stemQuery.signedDistance, 0.0);
+  const double otherOutside = std::max(std::min(other.head, other.cup), 0.0);
+  const double halo =
+    p.beamHardeningHU * std::exp(-std::min(stemOutside, otherOutside) / HaloDecayLength);
+  const double streakDepth = p.streakHU < 0.0 ? StreakShare * p.beamHardeningHU : p.streakHU;
+  const double apOffset = stemPoint.y / this->Stem.halfThickness();
+  double streak = stemQuery.signedDistance > 0.0
+    ? streakDepth * std::pow(std::abs(stemQuery.outwardNormal.x), 4) *
+      std::exp(-2.0 * apOffset * apOffset) * std::exp(-stemOutside / StreakDecayLength)
+    : 0.0;
+  if (p.otherMetal != OtherMetal::None && otherOutside > 0.0)
+  {
+    // A beam through the head (and cup) along m, as wide as the metal it crosses.
+    const double beamRadius = p.otherMetal == OtherMetal::HeadAndCup ? CupOuterRadius : HeadRadius;
+    const double ap = other.fromHeadCenter.y / beamRadius;
+    const double level = other.fromHeadCenter.z / beamRadius;
+    streak += streakDepth * std::exp(-2.0 * (ap * ap + level * level)) *
+      std::exp(-otherOutside / StreakDecayLength);
+  }
+  value -= tissueShare * (halo + streak);
+  if (p.noiseSigma > 0.0)
+  {
+    value += p.noiseSigma * gaussianNoise(p.seed, voxel[0], voxel[1], voxel[2]);
+  }
+  if (p.clip)
+  {
+    value = std::min(value, p.clipMaximumHU);
+  }
+  value = std::max(value, -1024.0);
+  if (label)
+  {
+    const bool inMetal = stemQuery.signedDistance < 0.0 || other.head < 0.0 || other.cup < 0.0;
+    *label = static_cast<std::uint8_t>(
+      inMetal ? Tissue::Metal : this->tissueIgnoringMetal(world, &stemQuery));
+  }
+  return static_cast<float>(value);
 }
 
 void PhantomModel::generateVolume(const int extent[6],
@@ -948,64 +1094,19 @@ void PhantomModel::generateVolume(const int extent[6],
   report(0.85);
 
   // Stage 3: the metal, its blooming, beam hardening, noise and clipping, voxel by voxel.
-  const double bloomSigma = 0.5 * p.bloomingWidth;
-  const double r = this->Stem.halfThickness();
   vtkSMPTools::For(0,
     ey * ez,
     [&](std::int64_t begin, std::int64_t end)
     {
       for (std::int64_t row = begin; row < end; ++row)
       {
-        const std::int64_t k = row / ey;
-        const std::int64_t j = row % ey;
-        const std::int64_t gk = extent[4] + k;
-        const std::int64_t gj = extent[2] + j;
+        const std::int64_t voxel[3] = { extent[0], extent[2] + row % ey, extent[4] + row / ey };
         for (std::int64_t i = 0; i < ex; ++i)
         {
-          const std::int64_t gi = extent[0] + i;
           const std::int64_t index = row * ex + i;
-          const Vec3 world =
-            worldOf(static_cast<double>(gi), static_cast<double>(gj), static_cast<double>(gk));
-          const Vec3 stemPoint = this->worldToStem(world);
-          const StemGeometry::Query stemQuery = this->Stem.evaluate(stemPoint);
-          const double distance = stemQuery.signedDistance;
-          const Vec3 normal = this->stemDirectionToWorld(stemQuery.outwardNormal);
-          // The metal edge is spread by the PSF, the voxel (box of the voxel size along the
-          // normal) and the blooming; a Gaussian edge profile with these variances added.
-          const double boxVariance = (normal.x * normal.x * spacing[0] * spacing[0] +
-                                       normal.y * normal.y * spacing[1] * spacing[1] +
-                                       normal.z * normal.z * spacing[2] * spacing[2]) /
-            12.0;
-          const double edgeSigma =
-            std::sqrt(p.blurSigma * p.blurSigma + bloomSigma * bloomSigma + boxVariance);
-          const double metalShare = 0.5 * std::erfc(distance / (edgeSigma * std::sqrt(2.0)));
-          double value = blurred[index] * (1.0 - metalShare) + p.metalHU * metalShare;
-          // Beam hardening: a dark halo next to the metal and dark streaks leaving the stem along
-          // the medial-lateral direction (the longest path through the metal).
-          const double outside = std::max(distance, 0.0);
-          const double halo = p.beamHardeningHU * std::exp(-outside / HaloDecayLength);
-          const double mlWeight = std::pow(std::abs(stemQuery.outwardNormal.x), 4);
-          const double apOffset = stemPoint.y / r;
-          const double streakDepth =
-            p.streakHU < 0.0 ? StreakShare * p.beamHardeningHU : p.streakHU;
-          const double streak = streakDepth * mlWeight * std::exp(-2.0 * apOffset * apOffset) *
-            std::exp(-outside / StreakDecayLength);
-          value -= (1.0 - metalShare) * (halo + (distance > 0.0 ? streak : 0.0));
-          if (p.noiseSigma > 0.0)
-          {
-            value += p.noiseSigma * gaussianNoise(p.seed, gi, gj, gk);
-          }
-          if (p.clip)
-          {
-            value = std::min(value, p.clipMaximumHU);
-          }
-          value = std::max(value, -1024.0);
-          hu[index] = static_cast<float>(value);
-          if (labels)
-          {
-            labels[index] = static_cast<std::uint8_t>(
-              distance < 0.0 ? Tissue::Metal : this->tissueIgnoringMetal(world, &stemQuery));
-          }
+          const std::int64_t at[3] = { voxel[0] + i, voxel[1], voxel[2] };
+          hu[index] =
+            this->voxelWithArtefacts(at, blurred[index], labels ? labels + index : nullptr);
         }
       }
     });

@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <vector>
 
 namespace ibc
@@ -57,6 +58,14 @@ enum class ContactPattern
   Cancellous = 3 ///< cancellous bone all around the stem
 };
 
+/// Metal in the field besides the stem (it is not part of the stem surface).
+enum class OtherMetal
+{
+  None = 0,
+  Head = 1,      ///< a 28 mm cobalt-chromium femoral head on the trunnion
+  HeadAndCup = 2 ///< and a 52 mm titanium acetabular shell, polyethylene liner, pelvic bone
+};
+
 struct IMPLANTBONECONTACTFILTERS_EXPORT Parameters
 {
   // Anatomy and placement.
@@ -81,6 +90,8 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT Parameters
   double cancellousTextureHU = 50.0; ///< amplitude of the trabecular texture
   double fibrousTissueHU = 30.0;
   double metalHU = 6000.0; ///< titanium alloy on an extended HU scale
+  OtherMetal otherMetal = OtherMetal::None;
+  double headHU = 12000.0; ///< the femoral head (cobalt-chromium); the cup takes metalHU
 
   // Image geometry.
   std::array<double, 3> spacing{ { 0.7, 0.7, 1.0 } };
@@ -256,6 +267,23 @@ public:
   Vec3 anteriorDirection() const;
 
 private:
+  /// Signed distances (negative inside) to the head and to the cup's shell; +inf when absent.
+  struct OtherMetalQuery
+  {
+    double head = std::numeric_limits<double>::infinity();
+    double cup = std::numeric_limits<double>::infinity();
+    Vec3 fromHeadCenter;   ///< stem frame
+    double poleHeight = 0; ///< along the cup's pole, from the head centre
+  };
+  OtherMetalQuery queryOtherMetal(Vec3 stemPoint) const;
+  /// The liner and the pelvic bone around the cup (Tissue::Air: neither).
+  Tissue tissueAroundOtherMetal(const OtherMetalQuery& query) const;
+  /// Stage 3 of generateVolume at one voxel: the metal spread by the PSF, the voxel and the
+  /// blooming over the partial-volume tissue value, beam hardening, noise, clipping; the
+  /// voxel's true tissue into *label if not null.
+  float voxelWithArtefacts(const std::int64_t voxel[3],
+    float tissueValue,
+    std::uint8_t* label) const;
   Tissue tissueIgnoringMetal(Vec3 world, const StemGeometry::Query* knownStem) const;
   Tissue anatomyAt(Vec3 femurPoint) const;
   bool insideFemur(Vec3 femurPoint) const;

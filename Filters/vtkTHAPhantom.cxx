@@ -82,6 +82,8 @@ ibc::phantom::Parameters parametersOf(const vtkTHAPhantom* self)
   p.cancellousTextureHU = phantom->GetCancellousTexture();
   p.fibrousTissueHU = phantom->GetFibrousTissueHU();
   p.metalHU = phantom->GetMetalHU();
+  p.otherMetal = static_cast<ibc::phantom::OtherMetal>(phantom->GetOtherMetal());
+  p.headHU = phantom->GetHeadHU();
   const double* spacing = phantom->GetSpacing();
   p.spacing = { { spacing[0], spacing[1], spacing[2] } };
   p.margin = phantom->GetMargin();
@@ -390,6 +392,7 @@ void vtkTHAPhantom::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "Spacing: " << this->Spacing[0] << " " << this->Spacing[1] << " "
      << this->Spacing[2] << "\n";
   os << indent << "BloomingWidth: " << this->BloomingWidth << "\n";
+  os << indent << "OtherMetal: " << this->OtherMetal << "\n";
   os << indent << "NoiseSigma: " << this->NoiseSigma << "\n";
   os << indent << "SurfaceKind: " << (this->SurfaceKind == SEGMENTED_EXPORT ? "Segmented" : "CAD")
      << "\n";

@@ -92,6 +92,22 @@ public:
   ///@}
 
   ///@{
+  /// Metal in the field besides the stem, never part of the stem surface: NO_OTHER_METAL,
+  /// FEMORAL_HEAD (28 mm, HeadHU) or HEAD_AND_CUP (and a 52 mm shell of MetalHU with a
+  /// polyethylene liner, in pelvic bone). The head and cup bloom and streak like the stem.
+  enum OtherMetalKinds
+  {
+    NO_OTHER_METAL = 0,
+    FEMORAL_HEAD = 1,
+    HEAD_AND_CUP = 2
+  };
+  vtkSetClampMacro(OtherMetal, int, NO_OTHER_METAL, HEAD_AND_CUP);
+  vtkGetMacro(OtherMetal, int);
+  vtkSetMacro(HeadHU, double);
+  vtkGetMacro(HeadHU, double);
+  ///@}
+
+  ///@{
   /// Image geometry (mm).
   vtkSetVector3Macro(Spacing, double);
   vtkGetVector3Macro(Spacing, double);
@@ -184,6 +200,8 @@ protected:
   double CancellousTexture = 50.0;
   double FibrousTissueHU = 30.0;
   double MetalHU = 6000.0;
+  int OtherMetal = NO_OTHER_METAL;
+  double HeadHU = 12000.0;
   double Spacing[3] = { 0.7, 0.7, 1.0 };
   double Margin = 20.0;
   int Supersampling = 2;

@@ -315,3 +315,48 @@ TEST(PhantomVolume, TissuesReadTheirValuesAwayFromEdges)
     EXPECT_NEAR(mean, value, label == 7 ? 10.0 : 1.0) << "label " << label;
   }
 }
+
+TEST(PhantomOtherMetal, HeadAndCupSitOnTheNeckAxis)
+{
+  // The head's centre lies 46 mm up the neck axis from (0, 0, 124) in the stem frame; the cup
+  // (22.5-26 mm) is open towards the stem, lined with polyethylene and backed by pelvic bone.
+  const double s = 1.0 / std::sqrt(2.0);
+  const Vec3 center{ 46.0 * s, 0.0, 124.0 + 46.0 * s };
+  const Vec3 pole{ s, 0.0, s };
+  const Vec3 anterior{ 0.0, 1.0, 0.0 };
+  const auto tissueAlongPole = [&](const PhantomModel& model, double radius)
+  { return model.tissueAt(model.stemToWorld(center + radius * pole)); };
+  // Off the neck, which runs along the pole into the head.
+  const auto tissueAside = [&](const PhantomModel& model, double alongPole, double aside)
+  { return model.tissueAt(model.stemToWorld(center + alongPole * pole + aside * anterior)); };
+
+  Parameters p = quietParameters();
+  const PhantomModel withoutMetal(p);
+  EXPECT_NE(tissueAside(withoutMetal, 0.0, 13.5), Tissue::Metal);
+
+  p.otherMetal = OtherMetal::Head;
+  const PhantomModel headOnly(p);
+  EXPECT_EQ(tissueAlongPole(headOnly, 0.0), Tissue::Metal);
+  EXPECT_EQ(tissueAlongPole(headOnly, 13.5), Tissue::Metal);
+  EXPECT_EQ(tissueAside(headOnly, 0.0, 13.5), Tissue::Metal);
+  EXPECT_NE(tissueAlongPole(headOnly, 24.0), Tissue::Metal);
+
+  p.otherMetal = OtherMetal::HeadAndCup;
+  const PhantomModel headAndCup(p);
+  EXPECT_EQ(tissueAlongPole(headAndCup, 13.5), Tissue::Metal);
+  EXPECT_EQ(tissueAlongPole(headAndCup, 18.0), Tissue::Fat);
+  EXPECT_EQ(tissueAlongPole(headAndCup, 24.0), Tissue::Metal);
+  EXPECT_EQ(tissueAlongPole(headAndCup, 27.0), Tissue::Cortical);
+  EXPECT_EQ(tissueAlongPole(headAndCup, 33.0), Tissue::Cancellous);
+  // The open side faces the stem: no cup metal on the far side of the head from the pole.
+  EXPECT_EQ(tissueAside(headAndCup, 5.0, 24.0), Tissue::Metal);
+  EXPECT_NE(tissueAside(headAndCup, -5.0, 24.0), Tissue::Metal);
+  // The stem itself is unchanged by the other metal.
+  const Surface plain = withoutMetal.generateSurface();
+  const Surface withCup = headAndCup.generateSurface();
+  ASSERT_EQ(plain.points.size(), withCup.points.size());
+  for (std::size_t i = 0; i < plain.points.size(); i += 97)
+  {
+    EXPECT_EQ(length(plain.points[i] - withCup.points[i]), 0.0);
+  }
+}
