@@ -1,0 +1,112 @@
+"""The one-click analysis in the real ParaView GUI (under xvfb-run): with THA Phantom selected,
+the "Analyze Implant Contact" menu entry builds the chain, the "Gruen Zones" panel shows the new
+Gruen Zone Stats, switches columns and exports SVG and PNG. Checked against ground truth: the
+panel's values equal the zone table of the same chain computed here in paraview.simple, and the
+screen (main window, panel, views) matches a stored baseline within a tolerance.
+Run with --update-baseline (or IBC_UPDATE_BASELINE=1 ctest -R gui.Analyze) to store the current
+screen as the baseline."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+import ibcscreen  # noqa: E402
+import ibctest  # noqa: E402
+
+BASELINE = os.path.join(here, "..", "Data", "Baselines", "gui-analyze-screen.png")
+
+
+def run_gui(out):
+    """Plays GUIAnalyze.xml in the GUI; returns (exit status, log, screen array or None)."""
+    script = open(os.path.join(here, "GUIAnalyze.xml.in")).read().replace("@OUT@", out)
+    playback = os.path.join(out, "GUIAnalyze.xml")
+    open(playback, "w").write(script)
+    framebuffer = os.path.join(out, "framebuffer")
+    os.makedirs(framebuffer)
+    env = dict(os.environ)
+    env["PV_PLUGIN_PATH"] = os.path.dirname(ibctest.plugin_path())
+    env["HOME"] = os.path.join(out, "home")  # no user setting interferes
+    env["XDG_CONFIG_HOME"] = os.path.join(out, "home", "config")
+    os.makedirs(env["XDG_CONFIG_HOME"])
+    log = open(os.path.join(out, "gui.log"), "w")
+    gui = subprocess.Popen([env["IBC_XVFB_RUN"], "-a", "-s", "-screen 0 1280x1024x24 -fbdir " + framebuffer,
+                            env["IBC_PARAVIEW"], "--dr", "--script=" + os.path.join(here, "GUIAnalyzeSetup.py"),
+                            "--test-directory=" + out, "--test-script=" + playback, "--exit"],
+                           env=env, stdout=log, stderr=subprocess.STDOUT)
+    screen = None
+    picture = os.path.join(out, "zones_cortical.png")
+    deadline = time.time() + 300
+    while gui.poll() is None and time.time() < deadline:
+        if screen is None and os.path.exists(picture):
+            time.sleep(2.0)  # the playback pauses 4 s after the last export
+            screen = ibcscreen.read_xwd(os.path.join(framebuffer, "Xvfb_screen0"))
+        time.sleep(0.2)
+    if gui.poll() is None:
+        gui.kill()
+    log.close()
+    return gui.wait(), open(os.path.join(out, "gui.log")).read(), screen
+
+
+def truth_table():
+    """The same chain with the same defaults, in paraview.simple: {column: {zone: value}}."""
+    from paraview import servermanager, simple
+    ibctest.load_plugin(vars(simple))
+    phantom = simple.THAPhantom(Spacing=[1.5, 1.5, 2.0])
+    remeshed = simple.ImplantRemesh(Input=simple.OutputPort(phantom, 1))
+    probe = simple.NormalOffsetProbe(Input=remeshed, Source=simple.OutputPort(phantom, 0))
+    zones = simple.GruenZoneStats(Input=simple.CorticalClassify(Input=probe))
+    zones.UpdatePipeline()
+    table = servermanager.Fetch(zones, idx=1)
+    zone = table.GetColumnByName("Zone")
+    return {name: {zone.GetValue(r): table.GetColumnByName(name).GetValue(r) for r in range(table.GetNumberOfRows())}
+            for name in ("CorticalFraction", "HUMedian")}
+
+
+def svg_values(path):
+    """The panel's values as written into the SVG's description: {zone: value}."""
+    text = open(path).read()
+    description = re.search(r"<desc>([^<]*)</desc>", text)
+    pairs = description.group(1).split() if description else []
+    return {int(k): float(v) for k, v in (pair.split("=") for pair in pairs) if v != "-"}
+
+
+def main():
+    out = ibctest.fresh_output_dir("gui-analyze")
+    status, log, screen = run_gui(out)
+    checks = ibctest.Checker("GUI Analyze Implant Contact")
+    failures = [line for line in log.splitlines() if line.startswith("critical:")]
+    checks.check(status == 0 and "Success =  true" in log and not failures,
+                 "the playback ran to the end (exit %s): %s" % (status, failures[:4]))
+    truth = truth_table()
+    for column, name in (("HUMedian", "zones_hu.svg"), ("CorticalFraction", "zones_cortical.svg")):
+        path = os.path.join(out, name)
+        shown = svg_values(path) if os.path.exists(path) else {}
+        worst = max((abs(shown.get(z, float("nan")) - v) / max(1.0, abs(v)) for z, v in truth[column].items()),
+                    default=float("nan"))
+        print("%s: panel %d zones, truth %d zones, largest relative difference %.2g" % (
+            column, len(shown), len(truth[column]), worst))
+        checks.check(len(shown) == len(truth[column]) == 15 and worst < 1e-3,
+                     "the panel's %s equals the zone table of the same chain (exported SVG)" % column)
+        checks.check(os.path.exists(path) and 'font-family' in open(path).read(), "%s is an SVG with text" % name)
+    picture = os.path.join(out, "zones_cortical.png")
+    checks.check(os.path.exists(picture) and ibcscreen.png_size(picture) == (1120, 1200),
+                 "the exported PNG is 1120 x 1200")
+    checks.check(screen is not None, "the screen was taken while the GUI was up")
+    if screen is not None:
+        ibcscreen.write_png(os.path.join(out, "screen.png"), screen)
+        if "--update-baseline" in sys.argv or os.environ.get("IBC_UPDATE_BASELINE"):
+            os.makedirs(os.path.dirname(BASELINE), exist_ok=True)
+            shutil.copy(os.path.join(out, "screen.png"), BASELINE)
+        share = ibcscreen.difference(screen, ibcscreen.read_png(BASELINE)) if os.path.exists(BASELINE) else 1.0
+        print("screen: %.2f %% of the pixels differ from %s (see %s)" % (
+            100 * share, os.path.relpath(BASELINE), os.path.join(out, "screen.png")))
+        checks.check(share < 0.03, "the screen matches the baseline (under 3 % of the pixels differ)")
+    checks.finish()
+
+
+if __name__ == "__main__":
+    main()
