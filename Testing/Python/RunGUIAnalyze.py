@@ -1,6 +1,7 @@
 """The one-click analysis in the real ParaView GUI (under xvfb-run): with THA Phantom selected,
 the "Analyze Implant Contact" menu entry builds the chain, the "Gruen Zones" panel shows the new
-Gruen Zone Stats, switches columns and exports SVG and PNG. Checked against ground truth: the
+Gruen Zone Stats, switches columns and exports SVG and PNG; after Side is changed and applied
+in the Properties panel, the panel shows the new table. Checked against ground truth: the
 panel's values equal the zone table of the same chain computed here in paraview.simple, and the
 screen (main window, panel, views) matches a stored baseline within a tolerance.
 Run with --update-baseline (or IBC_UPDATE_BASELINE=1 ctest -R gui.Analyze) to store the current
@@ -51,19 +52,24 @@ def run_gui(out):
     return gui.wait(), open(os.path.join(out, "gui.log")).read(), screen
 
 
-def truth_table():
-    """The same chain with the same defaults, in paraview.simple: {column: {zone: value}}."""
+def truth_tables():
+    """The same chain with the same defaults, in paraview.simple: {column: {zone: value}}, and
+    the CorticalFraction column once Side is set to Left (the phantom is a right hip)."""
     from paraview import servermanager, simple
     ibctest.load_plugin(vars(simple))
     phantom = simple.THAPhantom(Spacing=[1.5, 1.5, 2.0])
     remeshed = simple.ImplantRemesh(Input=simple.OutputPort(phantom, 1))
     probe = simple.NormalOffsetProbe(Input=remeshed, Source=simple.OutputPort(phantom, 0))
     zones = simple.GruenZoneStats(Input=simple.CorticalClassify(Input=probe))
-    zones.UpdatePipeline()
-    table = servermanager.Fetch(zones, idx=1)
-    zone = table.GetColumnByName("Zone")
-    return {name: {zone.GetValue(r): table.GetColumnByName(name).GetValue(r) for r in range(table.GetNumberOfRows())}
-            for name in ("CorticalFraction", "HUMedian")}
+    tables = []
+    for side in ("Automatic", "Left"):
+        zones.Side = side
+        zones.UpdatePipeline()
+        table = servermanager.Fetch(zones, idx=1)
+        zone = table.GetColumnByName("Zone")
+        tables.append({name: {zone.GetValue(r): table.GetColumnByName(name).GetValue(r)
+                              for r in range(table.GetNumberOfRows())} for name in ("CorticalFraction", "HUMedian")})
+    return tables[0], tables[1]["CorticalFraction"]
 
 
 def svg_values(path):
@@ -81,15 +87,17 @@ def main():
     failures = [line for line in log.splitlines() if line.startswith("critical:")]
     checks.check(status == 0 and "Success =  true" in log and not failures,
                  "the playback ran to the end (exit %s): %s" % (status, failures[:4]))
-    truth = truth_table()
-    for column, name in (("HUMedian", "zones_hu.svg"), ("CorticalFraction", "zones_cortical.svg")):
+    truth, left = truth_tables()
+    for column, name, expected in (("HUMedian", "zones_hu.svg", truth["HUMedian"]),
+                                   ("CorticalFraction", "zones_cortical.svg", truth["CorticalFraction"]),
+                                   ("CorticalFraction, Side Left applied", "zones_cortical_left.svg", left)):
         path = os.path.join(out, name)
         shown = svg_values(path) if os.path.exists(path) else {}
-        worst = max((abs(shown.get(z, float("nan")) - v) / max(1.0, abs(v)) for z, v in truth[column].items()),
+        worst = max((abs(shown.get(z, float("nan")) - v) / max(1.0, abs(v)) for z, v in expected.items()),
                     default=float("nan"))
         print("%s: panel %d zones, truth %d zones, largest relative difference %.2g" % (
-            column, len(shown), len(truth[column]), worst))
-        checks.check(len(shown) == len(truth[column]) == 15 and worst < 1e-3,
+            column, len(shown), len(expected), worst))
+        checks.check(len(shown) == len(expected) == 15 and worst < 1e-3,
                      "the panel's %s equals the zone table of the same chain (exported SVG)" % column)
         checks.check(os.path.exists(path) and 'font-family' in open(path).read(), "%s is an SVG with text" % name)
     picture = os.path.join(out, "zones_cortical.png")
