@@ -21,10 +21,13 @@ import ibctest  # noqa: E402
 BASELINE = os.path.join(here, "..", "Data", "Baselines", "gui-analyze-screen.png")
 
 
-def run_gui(out):
-    """Plays GUIAnalyze.xml in the GUI; returns (exit status, log, screen array or None)."""
-    script = open(os.path.join(here, "GUIAnalyze.xml.in")).read().replace("@OUT@", out)
-    playback = os.path.join(out, "GUIAnalyze.xml")
+def run_gui(out, name, screen_after=None):
+    """Runs <name>Setup.py and plays <name>.xml in the GUI; returns (exit status, log, screen
+    array or None), the screen taken once the file `screen_after` (in out) appears."""
+    out = os.path.join(out, name)
+    os.makedirs(out)
+    script = open(os.path.join(here, name + ".xml.in")).read().replace("@OUT@", out)
+    playback = os.path.join(out, name + ".xml")
     open(playback, "w").write(script)
     framebuffer = os.path.join(out, "framebuffer")
     os.makedirs(framebuffer)
@@ -35,14 +38,14 @@ def run_gui(out):
     os.makedirs(env["XDG_CONFIG_HOME"])
     log = open(os.path.join(out, "gui.log"), "w")
     gui = subprocess.Popen([env["IBC_XVFB_RUN"], "-a", "-s", "-screen 0 1280x1024x24 -fbdir " + framebuffer,
-                            env["IBC_PARAVIEW"], "--dr", "--script=" + os.path.join(here, "GUIAnalyzeSetup.py"),
+                            env["IBC_PARAVIEW"], "--dr", "--script=" + os.path.join(here, name + "Setup.py"),
                             "--test-directory=" + out, "--test-script=" + playback, "--exit"],
                            env=env, stdout=log, stderr=subprocess.STDOUT)
     screen = None
-    picture = os.path.join(out, "zones_cortical.png")
+    picture = os.path.join(out, screen_after) if screen_after else None
     deadline = time.time() + 300
     while gui.poll() is None and time.time() < deadline:
-        if screen is None and os.path.exists(picture):
+        if screen is None and picture and os.path.exists(picture):
             time.sleep(2.0)  # the playback pauses 4 s after the last export
             screen = ibcscreen.read_xwd(os.path.join(framebuffer, "Xvfb_screen0"))
         time.sleep(0.2)
@@ -52,11 +55,24 @@ def run_gui(out):
     return gui.wait(), open(os.path.join(out, "gui.log")).read(), screen
 
 
+def extracted_truth():
+    """CorticalFraction by zone of the chain on the implant extracted from the CT."""
+    from paraview import servermanager, simple
+    phantom = simple.THAPhantom(Spacing=[1.5, 1.5, 2.0])
+    ct = simple.OutputPort(phantom, 0)
+    remeshed = simple.ImplantRemesh(Input=simple.ImplantExtract(Input=ct))
+    zones = simple.GruenZoneStats(Input=simple.CorticalClassify(Input=simple.NormalOffsetProbe(Input=remeshed,
+                                                                                               Source=ct)))
+    zones.UpdatePipeline()
+    table = servermanager.Fetch(zones, idx=1)
+    zone, value = table.GetColumnByName("Zone"), table.GetColumnByName("CorticalFraction")
+    return {zone.GetValue(r): value.GetValue(r) for r in range(table.GetNumberOfRows())}
+
+
 def truth_tables():
     """The same chain with the same defaults, in paraview.simple: {column: {zone: value}}, and
     the CorticalFraction column once Side is set to Left (the phantom is a right hip)."""
     from paraview import servermanager, simple
-    ibctest.load_plugin(vars(simple))
     phantom = simple.THAPhantom(Spacing=[1.5, 1.5, 2.0])
     remeshed = simple.ImplantRemesh(Input=simple.OutputPort(phantom, 1))
     probe = simple.NormalOffsetProbe(Input=remeshed, Source=simple.OutputPort(phantom, 0))
@@ -81,16 +97,24 @@ def svg_values(path):
 
 
 def main():
-    out = ibctest.fresh_output_dir("gui-analyze")
-    status, log, screen = run_gui(out)
+    root = ibctest.fresh_output_dir("gui-analyze")
     checks = ibctest.Checker("GUI Analyze Implant Contact")
-    failures = [line for line in log.splitlines() if line.startswith("critical:")]
-    checks.check(status == 0 and "Success =  true" in log and not failures,
-                 "the playback ran to the end (exit %s): %s" % (status, failures[:4]))
+    runs = {}
+    for name, screen_after in (("GUIAnalyze", "zones_cortical.png"), ("GUIAnalyzeCTOnly", None)):
+        status, log, screen = run_gui(root, name, screen_after)
+        runs[name] = screen
+        failures = [line for line in log.splitlines() if line.startswith("critical:")]
+        checks.check(status == 0 and "Success =  true" in log and not failures,
+                     "%s: the playback ran to the end (exit %s): %s" % (name, status, failures[:4]))
+    screen = runs["GUIAnalyze"]
+    out = os.path.join(root, "GUIAnalyze")
+    ibctest.load_plugin(vars(__import__("paraview.simple").simple))
     truth, left = truth_tables()
     for column, name, expected in (("HUMedian", "zones_hu.svg", truth["HUMedian"]),
                                    ("CorticalFraction", "zones_cortical.svg", truth["CorticalFraction"]),
-                                   ("CorticalFraction, Side Left applied", "zones_cortical_left.svg", left)):
+                                   ("CorticalFraction, Side Left applied", "zones_cortical_left.svg", left),
+                                   ("CorticalFraction, CT alone (implant extracted)",
+                                    os.path.join("..", "GUIAnalyzeCTOnly", "zones_extracted.svg"), extracted_truth())):
         path = os.path.join(out, name)
         shown = svg_values(path) if os.path.exists(path) else {}
         worst = max((abs(shown.get(z, float("nan")) - v) / max(1.0, abs(v)) for z, v in expected.items()),
