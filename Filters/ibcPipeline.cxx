@@ -90,4 +90,25 @@ long long countNonFinite(vtkDataArray* array)
   }
   return total;
 }
+
+vtkDataArray* selectedOrActiveScalars(vtkDataArray* selected,
+  const char* selectedName,
+  vtkDataSetAttributes* pointData,
+  std::string& note)
+{
+  note.clear();
+  if (selected)
+  {
+    return selected;
+  }
+  vtkDataArray* active = pointData ? pointData->GetScalars() : nullptr;
+  const std::string wanted = selectedName ? selectedName : "";
+  if (active && !wanted.empty())
+  {
+    note = "Scalars names '" + wanted + "', which the volume does not have: reading its active " +
+      "scalars '" + (active->GetName() ? active->GetName() : "") +
+      "' instead (choose the array holding HU in Scalars).";
+  }
+  return active;
+}
 } // namespace ibc

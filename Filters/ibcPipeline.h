@@ -5,6 +5,8 @@
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
 
+#include <string>
+
 class vtkDataSetAttributes;
 class vtkDataArray;
 class vtkInformation;
@@ -28,6 +30,14 @@ IMPLANTBONECONTACTFILTERS_EXPORT void cacheArrayRanges(vtkDataSetAttributes* att
 /// How many values of the array's first component are NaN or infinite (0 at once for integer
 /// arrays, which cannot hold them), threaded.
 IMPLANTBONECONTACTFILTERS_EXPORT long long countNonFinite(vtkDataArray* array);
+
+/// The volume's array to read: `selected` (the Scalars choice) if the volume has it, else its
+/// active scalars. When the choice names an array the volume lacks, `note` says which array is
+/// read instead (empty otherwise), so that the user is told rather than left to guess.
+IMPLANTBONECONTACTFILTERS_EXPORT vtkDataArray* selectedOrActiveScalars(vtkDataArray* selected,
+  const char* selectedName,
+  vtkDataSetAttributes* pointData,
+  std::string& note);
 }
 
 #endif

@@ -209,10 +209,14 @@ int vtkImplantExtract::RequestData(vtkInformation*,
   vtkDataArray* scalars = nullptr;
   if (volume && volume->GetNumberOfPoints() > 0)
   {
-    scalars = this->GetInputArrayToProcess(0, inputVector);
-    if (!scalars)
+    std::string note;
+    scalars = ibc::selectedOrActiveScalars(this->GetInputArrayToProcess(0, inputVector),
+      this->GetInputArrayInformation(0)->Get(vtkDataObject::FIELD_NAME()),
+      volume->GetPointData(),
+      note);
+    if (!note.empty())
     {
-      scalars = volume->GetPointData()->GetScalars();
+      vtkWarningMacro(<< note);
     }
   }
   this->ExtractSurface(volume,

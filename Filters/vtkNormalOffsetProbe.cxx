@@ -373,8 +373,15 @@ int vtkNormalOffsetProbe::RequestData(vtkInformation*,
   {
     // Nothing (or a name the volume lacks) selected: the volume's active scalars, as a user
     // scripting the filter without choosing an array expects.
-    scalars = this->GetInputArrayToProcess(0, inputVector);
-    scalars = scalars ? scalars : volume->GetPointData()->GetScalars();
+    std::string note;
+    scalars = ibc::selectedOrActiveScalars(this->GetInputArrayToProcess(0, inputVector),
+      this->GetInputArrayInformation(0)->Get(vtkDataObject::FIELD_NAME()),
+      volume->GetPointData(),
+      note);
+    if (!note.empty() && comm.rank() == 0)
+    {
+      vtkWarningMacro(<< note);
+    }
   }
   const int hasArray = volume->GetNumberOfPoints() == 0 || scalars ? 1 : 0;
   if (!hasArray)

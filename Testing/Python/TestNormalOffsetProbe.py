@@ -241,4 +241,24 @@ with ibctest.StderrCapture() as captured:
     NormalOffsetProbe(Input=sphere, Source=producer(bare)).UpdatePipeline()
 checks.check("no point array" in captured.text, "volume without arrays: a clear error")
 
+# --- Scalars names HU even when the filters are created before their inputs have run (what
+# the GUI shows; it used to read "0 (?)"), and a volume without HU is read through its active
+# scalars with a warning that names both arrays.
+fresh_phantom = THAPhantom(Spacing=[3.0, 3.0, 3.0])
+fresh_probe = NormalOffsetProbe(Input=OutputPort(fresh_phantom, 1), Source=OutputPort(fresh_phantom, 0))
+fresh_classify = CorticalClassify(Input=fresh_probe)
+checks.check(list(fresh_probe.Scalars) == ["POINTS", "HU"] and list(fresh_classify.Scalars) == ["POINTS", "HU"],
+             "Scalars of filters created before their input ran: %s, %s" % (fresh_probe.Scalars,
+                                                                          fresh_classify.Scalars))
+renamed = vtkImageData()
+renamed.DeepCopy(servermanager.Fetch(OutputPort(fresh_phantom, 0)))
+renamed.GetPointData().GetArray("HU").SetName("ImageFile")
+renamed.GetPointData().SetActiveScalars("ImageFile")
+with ibctest.StderrCapture() as captured:
+    other = NormalOffsetProbe(Input=OutputPort(fresh_phantom, 1), Source=producer(renamed))
+    other.UpdatePipeline()
+checks.check("'HU'" in captured.text and "'ImageFile'" in captured.text and
+             other.PointData["ImageFile"] is not None and other.PointData["ImageFile"].GetRange()[1] > 100,
+             "a volume without HU: read through its active scalars, with a warning naming both")
+
 checks.finish()
