@@ -108,7 +108,8 @@ def main():
                      "%s: the playback ran to the end (exit %s): %s" % (name, status, failures[:4]))
     screen = runs["GUIAnalyze"]
     out = os.path.join(root, "GUIAnalyze")
-    ibctest.load_plugin(vars(__import__("paraview.simple").simple))
+    from paraview import simple
+    ibctest.load_plugin(vars(simple))
     truth, left = truth_tables()
     for column, name, expected in (("HUMedian", "zones_hu.svg", truth["HUMedian"]),
                                    ("CorticalFraction", "zones_cortical.svg", truth["CorticalFraction"]),
