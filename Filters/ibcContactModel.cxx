@@ -85,20 +85,25 @@ constexpr double ConfidenceDecayLength = 0.5;
 
 /// The upper tail of the standard normal distribution, Phi(-x), from a table (error < 1e-6):
 /// the fit and the reading evaluate it millions of times.
-double normalTail(double x)
+constexpr double NormalTailRange = 8.0;
+constexpr int NormalTailPerUnit = 256;
+// Made when the library loads, so that the lookup needs no guard for a first call.
+const std::vector<double> NormalTailTable = []
 {
-  constexpr double Range = 8.0;
-  constexpr int PerUnit = 256;
-  static const std::vector<double> table = []
+  std::vector<double> values(2 * static_cast<int>(NormalTailRange) * NormalTailPerUnit + 2);
+  for (std::size_t i = 0; i < values.size(); ++i)
   {
-    std::vector<double> values(2 * static_cast<int>(Range) * PerUnit + 2);
-    for (std::size_t i = 0; i < values.size(); ++i)
-    {
-      const double at = -Range + static_cast<double>(i) / PerUnit;
-      values[i] = 0.5 * std::erfc(at / std::sqrt(2.0));
-    }
-    return values;
-  }();
+    const double at = -NormalTailRange + static_cast<double>(i) / NormalTailPerUnit;
+    values[i] = 0.5 * std::erfc(at / std::sqrt(2.0));
+  }
+  return values;
+}();
+
+inline double normalTail(double x)
+{
+  constexpr double Range = NormalTailRange;
+  constexpr int PerUnit = NormalTailPerUnit;
+  const std::vector<double>& table = NormalTailTable;
   if (!(x > -Range))
   {
     return x != x ? x : 1.0; // NaN stays NaN
@@ -332,6 +337,15 @@ SpreadFit bestMetalFor(const std::vector<const UsableProfile*>& profiles,
     }
     offset += profiles[p]->values.size();
   }
+  // The profiles' values side by side with their shares, for the loop below: the fit evaluates
+  // it a few hundred times per spread.
+  std::vector<double> values;
+  values.reserve(shares.size());
+  for (const UsableProfile* profile : profiles)
+  {
+    values.insert(values.end(), profile->values.begin(), profile->values.end());
+  }
+  const double inverseScale = 1.0 / scale;
   auto lossAt = [&](double logMetal)
   {
     const double metal = std::exp(logMetal);
@@ -339,17 +353,31 @@ SpreadFit bestMetalFor(const std::vector<const UsableProfile*>& profiles,
     std::size_t first = 0;
     for (std::size_t p = 0; p < profiles.size(); ++p)
     {
-      const UsableProfile& profile = *profiles[p];
       const double tissue = std::clamp(sums[p][2] > 1e-9
           ? (sums[p][0] - metal * sums[p][1]) / sums[p][2]
           : 0.0,
         LowestTissueHU, HighestTissueHU);
-      for (std::size_t i = 0; i < profile.values.size(); ++i)
+      const std::size_t end = first + profiles[p]->values.size();
+      // Four independent sums, so that the compiler can evaluate samples side by side.
+      double partial[4] = { 0.0, 0.0, 0.0, 0.0 };
+      std::size_t i = first;
+      for (; i + 4 <= end; i += 4)
       {
-        const double w = shares[first + i];
-        loss += robustLoss(profile.values[i] - w * metal - (1.0 - w) * tissue, scale);
+        for (int k = 0; k < 4; ++k)
+        {
+          const double w = shares[i + k];
+          const double r = (values[i + k] - w * metal - (1.0 - w) * tissue) * inverseScale;
+          partial[k] += r * r / (1.0 + r * r);
+        }
       }
-      first += profile.values.size();
+      for (; i < end; ++i)
+      {
+        const double w = shares[i];
+        const double r = (values[i] - w * metal - (1.0 - w) * tissue) * inverseScale;
+        partial[0] += r * r / (1.0 + r * r);
+      }
+      loss += (partial[0] + partial[1]) + (partial[2] + partial[3]);
+      first = end;
     }
     return loss;
   };
@@ -405,46 +433,114 @@ double relativePrecision(double lossLow, double lossBest, double lossHigh, doubl
   return std::max(ModelPrecisionFloor, std::sqrt(variance));
 }
 
-/// Running median over +-halfWidth samples of values[first, count), NaN kept out.
-std::vector<double> runningMedian(const double* values, std::size_t first, std::size_t count,
-  int halfWidth)
+/// Running median over +-halfWidth samples of values[first, count), NaN kept out, evaluated
+/// as far as it is asked for: the search for the first bone along a profile mostly stops a few
+/// samples out, and the probe runs it for every vertex. The window slides: the value leaving it
+/// is taken out of the sorted window and the one entering put in.
+class RunningMedian
 {
-  std::vector<double> result(count, std::numeric_limits<double>::quiet_NaN());
-  constexpr int MaximumWindow = 64;
-  double window[MaximumWindow];
-  halfWidth = std::min(halfWidth, (MaximumWindow - 1) / 2);
-  for (std::size_t i = first; i < count; ++i)
+public:
+  static constexpr int MaximumWindow = 64;
+
+  RunningMedian(const double* values,
+    std::size_t first,
+    std::size_t count,
+    int halfWidth,
+    std::vector<double>& result)
+    : Values(values)
+    , Count(count)
+    , First(first)
+    , Next(first)
+    , Reach(static_cast<std::size_t>(std::min(halfWidth, (MaximumWindow - 1) / 2)))
+    , Result(result)
   {
-    const std::size_t low = i >= first + halfWidth ? i - halfWidth : first;
-    const std::size_t high = std::min(count - 1, i + halfWidth);
-    int size = 0;
-    for (std::size_t j = low; j <= high; ++j)
+    this->Result.resize(count);
+    for (std::size_t j = first; j < std::min(count, first + this->Reach); ++j)
     {
-      if (std::isfinite(values[j]))
-      {
-        // Insertion sort: the window is a handful of samples.
-        int k = size++;
-        while (k > 0 && window[k - 1] > values[j])
-        {
-          window[k] = window[k - 1];
-          --k;
-        }
-        window[k] = values[j];
-      }
-    }
-    if (size > 0)
-    {
-      result[i] = size % 2 ? window[size / 2] : 0.5 * (window[size / 2 - 1] + window[size / 2]);
+      this->Insert(values[j]);
     }
   }
-  return result;
-}
+
+  /// The median of the window about sample i (first <= i < count); NaN if it holds no value.
+  double operator[](std::size_t i)
+  {
+    while (this->Next <= i)
+    {
+      this->Advance();
+    }
+    return this->Result[i];
+  }
+
+private:
+  void Advance()
+  {
+    // The window [i - Reach, i + Reach], clipped to [First, Count).
+    const std::size_t i = this->Next++;
+    if (i + this->Reach < this->Count)
+    {
+      this->Insert(this->Values[i + this->Reach]);
+    }
+    if (i >= this->First + this->Reach + 1)
+    {
+      this->Remove(this->Values[i - this->Reach - 1]);
+    }
+    const int size = this->Size;
+    const double* window = this->Window;
+    this->Result[i] = size == 0 ? std::numeric_limits<double>::quiet_NaN()
+      : size % 2                ? window[size / 2]
+                                : 0.5 * (window[size / 2 - 1] + window[size / 2]);
+  }
+
+  void Insert(double value)
+  {
+    if (!std::isfinite(value))
+    {
+      return;
+    }
+    int k = this->Size++;
+    while (k > 0 && this->Window[k - 1] > value)
+    {
+      this->Window[k] = this->Window[k - 1];
+      --k;
+    }
+    this->Window[k] = value;
+  }
+
+  void Remove(double value)
+  {
+    if (!std::isfinite(value))
+    {
+      return;
+    }
+    int k = 0;
+    while (k < this->Size && this->Window[k] != value)
+    {
+      ++k;
+    }
+    for (--this->Size; k < this->Size; ++k)
+    {
+      this->Window[k] = this->Window[k + 1];
+    }
+  }
+
+  const double* Values;
+  const std::size_t Count;
+  const std::size_t First;
+  std::size_t Next;
+  const std::size_t Reach;
+  std::vector<double>& Result;
+  double Window[MaximumWindow];
+  int Size = 0;
+};
 
 /// Median of the finite values at distances in [from, to].
-double bandMedian(const std::vector<double>& distances, const double* values, double from,
-  double to)
+double bandMedian(const std::vector<double>& distances,
+  const double* values,
+  double from,
+  double to,
+  std::vector<double>& band)
 {
-  std::vector<double> band;
+  band.clear();
   for (std::size_t i = 0; i < distances.size(); ++i)
   {
     if (distances[i] >= from - 1e-9 && distances[i] <= to + 1e-9 && std::isfinite(values[i]))
@@ -454,6 +550,18 @@ double bandMedian(const std::vector<double>& distances, const double* values, do
   }
   return medianInPlace(band);
 }
+
+/// The working buffers of one vertex's reading, kept from vertex to vertex (one set per thread:
+/// the probe reads every vertex, and allocating them each time cost a tenth of its time).
+struct ReadingBuffers
+{
+  std::vector<char> trusted;
+  std::vector<double> shares;
+  std::vector<double> innermostShares;
+  std::vector<double> smooth;
+  std::vector<double> band;
+  std::vector<double> levels;
+};
 
 /// A vertex's metal-corrected tissue profile over [0, maximumInterfaceSearch].
 struct CorrectedProfile
@@ -465,18 +573,24 @@ struct CorrectedProfile
   bool outside = false;       ///< a sample in that range lies outside the volume
 };
 
-CorrectedProfile correctProfile(const MetalModel& model,
+/// Fills `profile` (its buffers are reused from vertex to vertex).
+void correctProfile(const MetalModel& model,
   double sigma,
   const ProfileSampling& sampling,
   const std::vector<double>& distances,
   const double* values,
-  const ContactRule& rule)
+  const ContactRule& rule,
+  CorrectedProfile& profile,
+  ReadingBuffers& buffers)
 {
-  CorrectedProfile profile;
   const std::size_t count = distances.size();
   profile.tissue.assign(count, std::numeric_limits<double>::quiet_NaN());
-  std::vector<char> trusted(count, 0);
+  std::vector<char>& trusted = buffers.trusted;
+  trusted.assign(count, 0);
   profile.first = count;
+  profile.last = 0;
+  profile.start = 0;
+  profile.outside = false;
   // The metal's shares where they are not negligible, the samples [nearFirst, nearEnd).
   const double metalReach = NegligibleMetalReach * sigma + sampling.reach();
   const std::size_t nearFirst = static_cast<std::size_t>(
@@ -485,8 +599,10 @@ CorrectedProfile correctProfile(const MetalModel& model,
     std::upper_bound(distances.begin(), distances.end(),
       std::min(metalReach, rule.maximumInterfaceSearch + 1e-9)) -
     distances.begin());
-  std::vector<double> shares(count, 0.0);
-  std::vector<double> innermostShares(count, 0.0);
+  std::vector<double>& shares = buffers.shares;
+  std::vector<double>& innermostShares = buffers.innermostShares;
+  shares.assign(count, 0.0);
+  innermostShares.assign(count, 0.0);
   if (model.valid && nearEnd > nearFirst)
   {
     sampling.sharesAlong(distances.data() + nearFirst, nearEnd - nearFirst, sigma,
@@ -504,7 +620,7 @@ CorrectedProfile correctProfile(const MetalModel& model,
     if (!std::isfinite(values[i]))
     {
       profile.outside = true;
-      return profile;
+      return;
     }
     if (!model.valid)
     {
@@ -550,7 +666,7 @@ CorrectedProfile correctProfile(const MetalModel& model,
   if (profile.first == count)
   {
     profile.outside = true;
-    return profile;
+    return;
   }
   // Trusted from the first sample after which every sample is trusted (the metal term's
   // uncertainty falls with the distance once past its peak).
@@ -559,7 +675,6 @@ CorrectedProfile correctProfile(const MetalModel& model,
   {
     --profile.start;
   }
-  return profile;
 }
 
 /// The first non-bone layer along a corrected profile.
@@ -572,7 +687,8 @@ struct Interface
 
 Interface findInterface(const std::vector<double>& distances,
   const CorrectedProfile& profile,
-  const ContactRule& rule)
+  const ContactRule& rule,
+  ReadingBuffers& buffers)
 {
   const std::size_t start = profile.start;
   const std::size_t last = profile.last;
@@ -580,7 +696,7 @@ Interface findInterface(const std::vector<double>& distances,
   const double step = (distances[last - 1] - distances[profile.first]) /
     std::max<double>(1.0, static_cast<double>(last - profile.first - 1));
   const int halfWidth = std::max(1, static_cast<int>(std::lround(SmoothingHalfWidth / step)));
-  const std::vector<double> smooth = runningMedian(tissue.data(), start, last, halfWidth);
+  RunningMedian smooth(tissue.data(), start, last, halfWidth, buffers.smooth);
 
   // The first bone: above the threshold over BonePersistence.
   const int persistence = std::max(1, static_cast<int>(std::lround(BonePersistence / step)));
@@ -623,8 +739,11 @@ Interface findInterface(const std::vector<double>& distances,
   // level), and the bone's level; the edge is half-way between them.
   double front = edgeBeyondStart
     ? 0.0
-    : bandMedian(distances, tissue.data(), distances[start],
-        std::max(distances[start], distances[bone] - 2.0 * rule.tissueSigma));
+    : bandMedian(distances,
+        tissue.data(),
+        distances[start],
+        std::max(distances[start], distances[bone] - 2.0 * rule.tissueSigma),
+        buffers.band);
   // A layer's own level sits well below the bone threshold (fibrous tissue, fat); a front level
   // near it is the bone's blur and the metal's leaking into a thin layer, and would put the
   // half-way point too far out.
@@ -642,7 +761,8 @@ Interface findInterface(const std::vector<double>& distances,
   }
   // The layer's own level: each sample in front of the edge with the bone's blurred share
   // taken out.
-  std::vector<double> levels;
+  std::vector<double>& levels = buffers.levels;
+  levels.clear();
   for (std::size_t i = start; i < last && distances[i] < found.width; ++i)
   {
     const double boneShare = 1.0 - shareAt(distances[i] - found.width, rule.tissueSigma);
@@ -944,6 +1064,7 @@ void ProfileSampling::sharesAlong(const double* distances,
   // evaluated once for the consecutive samples that lie in the same cell.
   const int corners = this->kind == Nearest ? 1 : 8;
   double cornerShares[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+  double cellNearest = 0.0; // the largest of the cell's corner shares
   double cell[3] = { std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0 };
   for (std::size_t i = 0; i < count; ++i)
   {
@@ -969,6 +1090,7 @@ void ProfileSampling::sharesAlong(const double* distances,
         }
         cornerShares[corner] = shareAt(voxelDistance, sigma);
       }
+      cellNearest = *std::max_element(cornerShares, cornerShares + corners);
     }
     if (this->kind == Nearest)
     {
@@ -979,22 +1101,19 @@ void ProfileSampling::sharesAlong(const double* distances,
       }
       continue;
     }
+    const double weights[3][2] = {
+      { 1.0 - t[0], t[0] }, { 1.0 - t[1], t[1] }, { 1.0 - t[2], t[2] }
+    };
     double share = 0.0;
-    double nearest = 0.0;
     for (int corner = 0; corner < 8; ++corner)
     {
-      double weight = 1.0;
-      for (int axis = 0; axis < 3; ++axis)
-      {
-        weight *= (corner >> axis) & 1 ? t[axis] : 1.0 - t[axis];
-      }
-      share += weight * cornerShares[corner];
-      nearest = std::max(nearest, cornerShares[corner]);
+      share += weights[0][corner & 1] * weights[1][(corner >> 1) & 1] *
+        weights[2][(corner >> 2) & 1] * cornerShares[corner];
     }
     shares[i] = share;
     if (innermost)
     {
-      innermost[i] = nearest;
+      innermost[i] = cellNearest;
     }
   }
 }
@@ -1098,8 +1217,16 @@ ContactReading readContact(const MetalModel& model,
 {
   ContactReading reading;
   const double sigma = model.valid ? model.edgeSigma(sliceComponent) : 1.0;
-  const CorrectedProfile profile =
-    correctProfile(model, sigma, sampling ? *sampling : ProfileSampling(), distances, values, rule);
+  thread_local CorrectedProfile profile;
+  thread_local ReadingBuffers buffers;
+  correctProfile(model,
+    sigma,
+    sampling ? *sampling : ProfileSampling(),
+    distances,
+    values,
+    rule,
+    profile,
+    buffers);
   if (profile.outside)
   {
     reading.status = ReadingStatus::OutsideVolume;
@@ -1126,7 +1253,7 @@ ContactReading readContact(const MetalModel& model,
     return reading;
   }
   reading.trustedFrom = distances[start];
-  const Interface layer = findInterface(distances, profile, rule);
+  const Interface layer = findInterface(distances, profile, rule, buffers);
   reading.interfaceWidth = layer.width;
   reading.interfaceIsLowerBound = layer.lowerBound;
 
@@ -1142,7 +1269,8 @@ ContactReading readContact(const MetalModel& model,
     // The layer's edge lies about at the contact distance, where a thin layer's width is the
     // least certain: the tissue the band actually reads, blurred as it is.
     from = std::min(from, distances[last - 1] - bandWidth);
-    reading.value = bandMedian(distances, profile.tissue.data(), from, from + bandWidth);
+    reading.value =
+      bandMedian(distances, profile.tissue.data(), from, from + bandWidth, buffers.band);
     reading.distance = from + rule.bandHalfWidth;
   }
   else if (layer.width > rule.contactDistance && std::isfinite(layer.layerLevel))
@@ -1159,7 +1287,8 @@ ContactReading readContact(const MetalModel& model,
       from = std::max(from, layer.width + 1.5 * rule.tissueSigma);
     }
     from = std::min(from, distances[last - 1] - bandWidth);
-    reading.value = bandMedian(distances, profile.tissue.data(), from, from + bandWidth);
+    reading.value =
+      bandMedian(distances, profile.tissue.data(), from, from + bandWidth, buffers.band);
     reading.distance = from + rule.bandHalfWidth;
   }
   const double moved = std::max(0.0, distances[start] - bandStart);

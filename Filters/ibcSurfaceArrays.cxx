@@ -28,6 +28,29 @@ void surfaceToArrays(vtkPolyData* surface,
   {
     return;
   }
+  if (surface->GetNumberOfStrips() == 0)
+  {
+    // Most surfaces are triangles already (STL, a remeshed stem): read them as they are, in
+    // the order vtkTriangleFilter would give them.
+    vtkCellArray* polys = surface->GetPolys();
+    triangles.reserve(static_cast<std::size_t>(polys->GetNumberOfCells()));
+    vtkIdType count;
+    const vtkIdType* ids;
+    bool allTriangles = true;
+    for (polys->InitTraversal(); allTriangles && polys->GetNextCell(count, ids);)
+    {
+      allTriangles = count == 3;
+      if (allTriangles)
+      {
+        triangles.push_back({ ids[0], ids[1], ids[2] });
+      }
+    }
+    if (allTriangles)
+    {
+      return;
+    }
+    triangles.clear();
+  }
   vtkNew<vtkPolyData> polygons;
   polygons->SetPoints(surface->GetPoints());
   polygons->SetPolys(surface->GetPolys());

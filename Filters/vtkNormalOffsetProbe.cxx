@@ -753,8 +753,10 @@ void vtkNormalOffsetProbe::ReportMetalModel(vtkPolyData* output,
   field->AddArray(residual);
 
   // How each point was read, counting a point on the cut between surface pieces once.
-  const std::vector<char> owned = ibc::ownedPoints(points,
-    probe::openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles), comm);
+  const std::vector<char> owned = comm.distributed()
+    ? ibc::ownedPoints(
+        points, probe::openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles), comm)
+    : std::vector<char>(points.size(), 1);
   std::int64_t counts[4] = { 0, 0, 0, 0 };
   for (std::size_t i = 0; i < readingStatus.size(); ++i)
   {
