@@ -4,7 +4,9 @@ Goal (issue): with blooming 1.0 and 2.0 mm the extracted surface lies within 0.2
 stem on average; the plain threshold surface is reported for comparison. Also: a CT that does not
 clip (the metal plateau visible) gives a near exact surface; a cobalt-chromium-like metal behind
 a clip is placed correctly once its Metal HU is given; the surface is closed and manifold and its
-volume matches the true stem's; bad input gives clear errors."""
+volume matches the true stem's; bad input gives clear errors. A sweep over blooming, streaks,
+noise, beam hardening, voxel and slice size and metal value prints a table against the plain
+threshold surface: the extracted surface within 0.15 mm of the true stem on average in each."""
 import numpy as np
 from paraview import servermanager
 from paraview.simple import *  # noqa: F401,F403
@@ -100,4 +102,40 @@ with ibctest.StderrCapture() as captured:
     data = servermanager.Fetch(extractor)
 checks.check(data.GetNumberOfPoints() == 0 and "no voxel reaches" in captured.text,
              "an array that is not HU: empty output and a clear error, no crash")
+# Across the range of scans, against the plain threshold surface (the simple alternative) in
+# the same run. The metal's value behind the clip is given where it is not the default's
+# titanium; the rows after the table show what a wrong value costs (behind a clip the value is
+# not in the data: the profiles' visible tail fits a wider blooming and another metal value
+# almost equally well, and the probe's own metal fit on such a surface returns the value the
+# surface was extracted with, so the fit cannot be shared to find it).
+sweep = [("blooming 1 mm", dict(BloomingWidth=1.0), {}),
+         ("blooming 3 mm", dict(BloomingWidth=3.0), {}),
+         ("blooming 3 mm, streaks 300, noise 40", dict(BloomingWidth=3.0, StreakDepth=300, NoiseSigma=40), {}),
+         ("blooming 2 mm, streaks 300, noise 60", dict(BloomingWidth=2.0, StreakDepth=300, NoiseSigma=60), {}),
+         ("beam hardening 400", dict(BeamHardening=400), {}),
+         ("3 mm slices", dict(Spacing=[0.7, 0.7, 3.0]), {}),
+         ("1 mm voxels", dict(Spacing=[1.0, 1.0, 1.0]), {}),
+         ("4500 HU metal, given", dict(MetalHU=4500), dict(MetalHU=4500)),
+         ("12000 HU metal, given", dict(MetalHU=12000, BloomingWidth=2.0), dict(MetalHU=12000))]
+print("| case | extracted: mean abs (mm) | signed | 95th percentile | threshold surface: mean abs |")
+print("| --- | --- | --- | --- | --- |")
+for label, scan, settings in sweep:
+    phantom = THAPhantom(GenerateTissueLabels=0, **scan)
+    truth = servermanager.Fetch(phantom, idx=1)
+    d = distances_to(truth, extract(phantom, **settings))
+    d_plain = distances_to(truth, extract(phantom, PartialVolumeCorrection=0, **settings))
+    print("| %s | %.3f | %+.3f | %.3f | %.3f |" % (label, np.abs(d).mean(), d.mean(),
+                                                   np.percentile(np.abs(d), 95), np.abs(d_plain).mean()))
+    checks.check(np.abs(d).mean() <= 0.15 and np.abs(d).mean() < np.abs(d_plain).mean(),
+                 "%s: extracted surface %.3f mm from the true stem on average (<= 0.15 mm; threshold "
+                 "surface %.3f mm)" % (label, np.abs(d).mean(), np.abs(d_plain).mean()))
+    Delete(phantom)
+for metal, assumed in [(4500, 0), (12000, 0), (12000, 9000)]:
+    phantom = THAPhantom(GenerateTissueLabels=0, MetalHU=metal, BloomingWidth=2.0)
+    truth = servermanager.Fetch(phantom, idx=1)
+    d = distances_to(truth, extract(phantom, MetalHU=assumed))
+    print("%d HU metal behind the clip, Metal HU %s: mean signed distance %+.3f mm (not checked: the "
+          "value is not in the data)" % (metal, assumed or "default (6000)", d.mean()))
+    Delete(phantom)
+
 checks.finish()
