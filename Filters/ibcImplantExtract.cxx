@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ibcImplantExtract.h"
+#include "ibcCollective.h"
 #include "ibcLinearAlgebra.h"
+
+#include <vtkMatrix3x3.h>
+#include <vtkSMPTools.h>
+#include <vtkType.h>
 
 #include <algorithm>
 #include <cmath>
@@ -40,6 +45,40 @@ double downwardCrossing(const std::vector<double>& distances,
     }
   }
   return best;
+}
+
+/// Calls visit(i, j, k, value) for the voxels of `range` (inside the block's extent), x fastest,
+/// reading the first of the block's components.
+template<typename T, typename Visit>
+void visitTyped(const T* data, const probe::VolumeBlock& block, const int range[6], Visit& visit)
+{
+  const int* extent = block.extent;
+  const std::int64_t nx = extent[1] - extent[0] + 1;
+  const std::int64_t ny = extent[3] - extent[2] + 1;
+  for (int k = range[4]; k <= range[5]; ++k)
+  {
+    for (int j = range[2]; j <= range[3]; ++j)
+    {
+      const T* row = data +
+        ((static_cast<std::int64_t>(k - extent[4]) * ny + (j - extent[2])) * nx +
+          (range[0] - extent[0])) *
+          block.components;
+      for (int i = range[0]; i <= range[1]; ++i, row += block.components)
+      {
+        visit(i, j, k, static_cast<double>(*row));
+      }
+    }
+  }
+}
+
+/// visitTyped for the block's scalar type.
+template<typename Visit>
+void visitVoxels(const probe::VolumeBlock& block, const int range[6], Visit&& visit)
+{
+  switch (block.scalarType)
+  {
+    vtkTemplateMacro(visitTyped(static_cast<const VTK_TT*>(block.data), block, range, visit));
+  }
 }
 
 } // namespace
@@ -456,6 +495,252 @@ void smoothOverMesh(std::vector<double>& values,
     values.swap(next);
     valid.swap(nextValid);
   }
+}
+
+Vec3 VolumeGeometry::toPhysical(double i, double j, double k) const
+{
+  const double scaled[3] = { i * this->spacing[0], j * this->spacing[1], k * this->spacing[2] };
+  double p[3];
+  for (int row = 0; row < 3; ++row)
+  {
+    p[row] = this->origin[row] + this->direction[3 * row] * scaled[0] +
+      this->direction[3 * row + 1] * scaled[1] + this->direction[3 * row + 2] * scaled[2];
+  }
+  return { p[0], p[1], p[2] };
+}
+
+void VolumeGeometry::physicalToIndex(double matrix[12]) const
+{
+  double inverse[9];
+  vtkMatrix3x3::Invert(this->direction, inverse);
+  for (int row = 0; row < 3; ++row)
+  {
+    double shift = 0.0;
+    for (int column = 0; column < 3; ++column)
+    {
+      matrix[4 * row + column] = inverse[3 * row + column] / this->spacing[row];
+      shift += inverse[3 * row + column] * this->origin[column];
+    }
+    matrix[4 * row + 3] = -shift / this->spacing[row];
+  }
+}
+
+double VolumeGeometry::voxelVolume() const
+{
+  return std::abs(vtkMatrix3x3::Determinant(this->direction)) * this->spacing[0] *
+    this->spacing[1] * this->spacing[2];
+}
+
+HighTail highTailAcrossRanks(const probe::VolumeBlock& block,
+  bool hasVoxels,
+  double minimumHU,
+  const Collective& comm,
+  double& maximum)
+{
+  int owned[6];
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    owned[2 * axis] = block.extent[2 * axis];
+    owned[2 * axis + 1] = block.extent[2 * axis + 1] == block.wholeExtent[2 * axis + 1]
+      ? block.extent[2 * axis + 1]
+      : block.extent[2 * axis + 1] - 1;
+  }
+  maximum = -std::numeric_limits<double>::max();
+  HighTail tail;
+  tail.minimumHU = minimumHU;
+  const double cap = minimumHU + 1.0e6; // a bound on the counts' length, whatever the data
+  if (hasVoxels)
+  {
+    visitVoxels(block,
+      owned,
+      [&](int, int, int, double value)
+      {
+        maximum = std::max(maximum, value);
+        tail.add(std::min(value, cap));
+      });
+  }
+  comm.maximum(&maximum, 1);
+  if (!(maximum >= minimumHU))
+  {
+    tail.counts.clear();
+    return tail;
+  }
+  // Every rank's counts to the same length (that of the largest value) before summing.
+  tail.counts.resize(static_cast<std::size_t>(std::min(maximum, cap) - minimumHU) + 1, 0);
+  comm.sum(tail.counts.data(), static_cast<int>(tail.counts.size()));
+  return tail;
+}
+
+std::size_t MetalBox::count() const
+{
+  return static_cast<std::size_t>(this->size[0]) * static_cast<std::size_t>(this->size[1]) *
+    static_cast<std::size_t>(this->size[2]);
+}
+
+std::size_t MetalBox::index(int i, int j, int k) const
+{
+  return (static_cast<std::size_t>(k - this->extent[4]) * static_cast<std::size_t>(this->size[1]) +
+           static_cast<std::size_t>(j - this->extent[2])) *
+    static_cast<std::size_t>(this->size[0]) +
+    static_cast<std::size_t>(i - this->extent[0]);
+}
+
+MetalBox gatherMetalBox(const probe::VolumeBlock& block,
+  bool hasVoxels,
+  double threshold,
+  const double spacing[3],
+  double marginMM,
+  const Collective& comm)
+{
+  // The metal's index bounds over all ranks (as -min, max per axis, so one maximum does).
+  double bounds[6] = { -1e300, -1e300, -1e300, -1e300, -1e300, -1e300 };
+  if (hasVoxels)
+  {
+    visitVoxels(block,
+      block.extent,
+      [&](int i, int j, int k, double value)
+      {
+        if (value >= threshold)
+        {
+          const int index[3] = { i, j, k };
+          for (int axis = 0; axis < 3; ++axis)
+          {
+            bounds[2 * axis] = std::max(bounds[2 * axis], -static_cast<double>(index[axis]));
+            bounds[2 * axis + 1] = std::max(bounds[2 * axis + 1], static_cast<double>(index[axis]));
+          }
+        }
+      });
+  }
+  comm.maximum(bounds, 6);
+  MetalBox box;
+  box.found = bounds[1] > -1e299;
+  if (!box.found)
+  {
+    return box;
+  }
+  const int* whole = block.wholeExtent;
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    const int margin = static_cast<int>(std::ceil(marginMM / spacing[axis]));
+    box.extent[2 * axis] = std::max(whole[2 * axis], static_cast<int>(-bounds[2 * axis]) - margin);
+    box.extent[2 * axis + 1] =
+      std::min(whole[2 * axis + 1], static_cast<int>(bounds[2 * axis + 1]) + margin);
+    box.size[axis] = box.extent[2 * axis + 1] - box.extent[2 * axis] + 1;
+  }
+  // This rank's part of the box: its extent, then its values.
+  std::vector<double> mine;
+  if (hasVoxels)
+  {
+    int part[6];
+    bool overlaps = true;
+    for (int axis = 0; axis < 3; ++axis)
+    {
+      part[2 * axis] = std::max(block.extent[2 * axis], box.extent[2 * axis]);
+      part[2 * axis + 1] = std::min(block.extent[2 * axis + 1], box.extent[2 * axis + 1]);
+      overlaps &= part[2 * axis] <= part[2 * axis + 1];
+    }
+    if (overlaps)
+    {
+      mine.assign(part, part + 6);
+      visitVoxels(block, part, [&](int, int, int, double value) { mine.push_back(value); });
+    }
+  }
+  const std::vector<double> gathered = comm.distributed() ? comm.gatherToRoot(mine) : mine;
+  if (comm.rank() != 0)
+  {
+    return box;
+  }
+  box.values.assign(box.count(), std::numeric_limits<float>::quiet_NaN());
+  for (std::size_t at = 0; at + 6 <= gathered.size();)
+  {
+    int part[6];
+    for (int c = 0; c < 6; ++c)
+    {
+      part[c] = static_cast<int>(gathered[at + c]);
+    }
+    at += 6;
+    for (int k = part[4]; k <= part[5]; ++k)
+    {
+      for (int j = part[2]; j <= part[3]; ++j)
+      {
+        for (int i = part[0]; i <= part[1]; ++i)
+        {
+          box.values[box.index(i, j, k)] = static_cast<float>(gathered[at++]);
+        }
+      }
+    }
+  }
+  return box;
+}
+
+EdgeCorrection moveToMetalEdges(const probe::VolumeBlock& box,
+  const std::vector<Vec3>& points,
+  const std::vector<Vec3>& normals,
+  const std::vector<std::array<std::int64_t, 3>>& triangles,
+  const EdgeModel& model)
+{
+  std::vector<double> distances;
+  for (int s = 0; s <= 120; ++s)
+  {
+    distances.push_back(-5.0 + 0.1 * s); // 5 mm into the metal, 7 mm out
+  }
+  const auto vertexCount = static_cast<std::int64_t>(points.size());
+  std::vector<Vec3> bases(points.size());
+  std::vector<Vec3> steps(points.size());
+  for (std::size_t v = 0; v < points.size(); ++v)
+  {
+    bases[v] = box.toIndex(points[v]);
+    steps[v] = box.directionToIndex(normals[v]);
+  }
+  const std::size_t samples = distances.size();
+  std::vector<double> profiles(points.size() * samples);
+  std::vector<std::uint8_t> status(points.size() * samples);
+  probe::sampleProfiles(box,
+    bases.data(),
+    steps.data(),
+    vertexCount,
+    distances,
+    probe::Interpolation::Cubic,
+    profiles.data(),
+    status.data());
+
+  std::vector<EdgeFit> fits(points.size());
+  vtkSMPTools::For(0,
+    vertexCount,
+    [&](std::int64_t begin, std::int64_t end)
+    {
+      for (std::int64_t v = begin; v < end; ++v)
+      {
+        fits[v] = locateEdge(distances, profiles.data() + v * samples, model);
+      }
+    });
+  EdgeCorrection correction;
+  correction.shift.assign(points.size(), 0.0);
+  std::vector<char> valid(points.size(), 0);
+  for (std::size_t v = 0; v < points.size(); ++v)
+  {
+    valid[v] = fits[v].valid;
+    if (fits[v].valid)
+    {
+      correction.shift[v] = fits[v].edge;
+      ++correction.fitted;
+      correction.metals.push_back(fits[v].metalHU);
+      if (fits[v].sigma > 0.0)
+      {
+        correction.sigmas.push_back(fits[v].sigma);
+      }
+    }
+  }
+  // Each vertex's profile carries CT noise: average the shifts over the neighbours.
+  smoothOverMesh(correction.shift, valid, triangles, 3);
+  for (std::size_t v = 0; v < points.size(); ++v)
+  {
+    if (!valid[v])
+    {
+      correction.shift[v] = 0.0;
+    }
+  }
+  return correction;
 }
 
 } // namespace extract

@@ -20,6 +20,7 @@
 #define ibcImplantExtract_h
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "ibcNormalProbe.h"
 #include "ibcVector.h"
 
 #include <array>
@@ -28,6 +29,8 @@
 
 namespace ibc
 {
+class Collective;
+
 namespace extract
 {
 
@@ -110,6 +113,68 @@ IMPLANTBONECONTACTFILTERS_EXPORT void smoothOverMesh(std::vector<double>& values
   std::vector<char>& valid,
   const std::vector<std::array<std::int64_t, 3>>& triangles,
   int iterations);
+
+/// Index-to-physical geometry of the whole volume (from the pipeline information, so that a
+/// rank without voxels knows it too).
+struct IMPLANTBONECONTACTFILTERS_EXPORT VolumeGeometry
+{
+  double origin[3] = { 0, 0, 0 };
+  double spacing[3] = { 1, 1, 1 };
+  double direction[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
+
+  Vec3 toPhysical(double i, double j, double k) const;
+  /// Rows of the 3x4 physical-to-index matrix.
+  void physicalToIndex(double matrix[12]) const;
+  double voxelVolume() const;
+};
+
+/// The high tail of the histogram of the voxels this rank owns (pieces share their boundary
+/// layers: a layer belongs to the piece below it unless it is the volume's last), summed over
+/// the ranks, and the largest value of the whole volume. Collective: every rank calls it, with
+/// hasVoxels false where its block is empty. The counts stop at the largest value.
+IMPLANTBONECONTACTFILTERS_EXPORT HighTail highTailAcrossRanks(const probe::VolumeBlock& block,
+  bool hasVoxels,
+  double minimumHU,
+  const Collective& comm,
+  double& maximum);
+
+/// The voxels of the metal's bounding box (every voxel at or above the threshold, on any rank),
+/// grown by a margin, gathered on rank 0 (x fastest; NaN where no rank held a voxel).
+struct IMPLANTBONECONTACTFILTERS_EXPORT MetalBox
+{
+  bool found = false; ///< some voxel reaches the threshold
+  int extent[6] = { 0, -1, 0, -1, 0, -1 };
+  std::array<int, 3> size = { 0, 0, 0 };
+  std::vector<float> values; ///< on rank 0 only
+  std::size_t count() const;
+  std::size_t index(int i, int j, int k) const; ///< of a voxel of the extent in values
+};
+
+/// Collective: every rank calls it. No rank sends more than its own piece's part of the box.
+IMPLANTBONECONTACTFILTERS_EXPORT MetalBox gatherMetalBox(const probe::VolumeBlock& block,
+  bool hasVoxels,
+  double threshold,
+  const double spacing[3],
+  double marginMM,
+  const Collective& comm);
+
+/// Each vertex of a first (threshold) surface moved to the metal edge its own profile shows.
+struct EdgeCorrection
+{
+  std::vector<double> shift;  ///< mm along the normal, smoothed over the neighbours
+  std::int64_t fitted = 0;    ///< vertices whose profile showed an edge
+  std::vector<double> sigmas; ///< edge spreads fitted from clipped tails
+  std::vector<double> metals; ///< metal levels used
+};
+
+/// Samples each vertex's profile (cubic, 5 mm into the metal to 7 mm out, 0.1 mm steps) in
+/// `box`, locates its edge with `model`, and averages the shifts over the mesh (3 iterations);
+/// vertices without an edge take their neighbours' shift, or 0. Threaded.
+IMPLANTBONECONTACTFILTERS_EXPORT EdgeCorrection moveToMetalEdges(const probe::VolumeBlock& box,
+  const std::vector<Vec3>& points,
+  const std::vector<Vec3>& normals,
+  const std::vector<std::array<std::int64_t, 3>>& triangles,
+  const EdgeModel& model);
 
 } // namespace extract
 } // namespace ibc

@@ -22,7 +22,13 @@
 #define vtkImplantExtract_h
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "ibcCollective.h"                   // for Collective
+#include "ibcImplantExtract.h"               // for MetalBox, VolumeGeometry, EdgeCorrection
 #include "vtkPolyDataAlgorithm.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
 
 class vtkDataArray;
 class vtkImageData;
@@ -114,6 +120,27 @@ protected:
   vtkMultiProcessController* Controller = nullptr;
 
 private:
+  /// This rank's block of voxels and the whole volume's geometry; false (with an error) for a
+  /// CT that cannot be read: empty, without the array, not 3D, or holding NaN.
+  bool ReadVolume(vtkImageData* volume,
+    vtkInformation* volumeInfo,
+    vtkDataArray* scalars,
+    const ibc::Collective& comm,
+    ibc::probe::VolumeBlock& block,
+    ibc::extract::VolumeGeometry& geometry);
+  /// The threshold surface of the metal component(s) in the box, smoothed, in world space.
+  bool ThresholdSurface(const ibc::extract::MetalBox& box,
+    double threshold,
+    double plateauHU,
+    const ibc::extract::VolumeGeometry& geometry,
+    std::vector<ibc::Vec3>& points,
+    std::vector<std::array<std::int64_t, 3>>& triangles,
+    int& componentsFound);
+  /// Warnings on the edge correction: vertices without an edge, the metal value assumed.
+  void ReportCorrection(const ibc::extract::EdgeCorrection& correction,
+    const ibc::extract::MetalLevels& levels,
+    std::size_t vertexCount);
+
   vtkImplantExtract(const vtkImplantExtract&) = delete;
   void operator=(const vtkImplantExtract&) = delete;
 };
