@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <sstream>
 
 namespace ibc
 {
@@ -541,6 +542,90 @@ Result registerSurfaces(const remesh::TriangleMesh& moving,
   result.iterations = final.iterations;
   result.settled = final.settled;
   return result;
+}
+
+std::string inputProblem(const remesh::TriangleMesh& moving,
+  const remesh::TriangleMesh& target,
+  bool targetIsCT,
+  bool allowScaling)
+{
+  if (moving.triangles.empty())
+  {
+    return "the CAD surface (Input) has no triangles";
+  }
+  if (target.triangles.empty())
+  {
+    return targetIsCT ? "no metal surface could be extracted from the CT (Target)"
+                      : "the Target surface has no triangles";
+  }
+  for (const auto& [mesh, name] : { std::make_pair(&moving, "the CAD surface (Input)"),
+         std::make_pair(&target, "the Target surface") })
+  {
+    const std::int64_t notFinite = countNonFinite(mesh->points);
+    if (notFinite > 0)
+    {
+      return std::string(name) + ": " + nonFinitePointsProblem(notFinite);
+    }
+  }
+  auto diagonal = [](const std::vector<Vec3>& points)
+  {
+    Vec3 low{ 1e300, 1e300, 1e300 };
+    Vec3 high{ -1e300, -1e300, -1e300 };
+    for (const Vec3& p : points)
+    {
+      low = { std::min(low.x, p.x), std::min(low.y, p.y), std::min(low.z, p.z) };
+      high = { std::max(high.x, p.x), std::max(high.y, p.y), std::max(high.z, p.z) };
+    }
+    return length(high - low);
+  };
+  const double sizeRatio = diagonal(moving.points) / diagonal(target.points);
+  if (!allowScaling && (sizeRatio > 20.0 || sizeRatio < 0.05))
+  {
+    std::ostringstream message;
+    message << "the CAD surface is " << sizeRatio
+            << " times the size of the target: units differ (a surface in metres is "
+               "1000 times too small; scale it with a Transform filter), or turn on Allow "
+               "Scaling";
+    return message.str();
+  }
+  return std::string();
+}
+
+void putInCanonicalOrder(remesh::TriangleMesh& mesh)
+{
+  remesh::Repair repair;
+  remesh::TriangleMesh clean = remesh::repairSurface(mesh, repair);
+  if (repair.problem.empty() && !clean.triangles.empty())
+  {
+    mesh = std::move(clean);
+  }
+}
+
+Transform transformFromMatrix(const double matrix[16])
+{
+  Transform transform;
+  for (int row = 0; row < 3; ++row)
+  {
+    for (int column = 0; column < 3; ++column)
+    {
+      transform.rotation[3 * row + column] = matrix[4 * row + column];
+    }
+  }
+  transform.translation = { matrix[3], matrix[7], matrix[11] };
+  const Rotation& r = transform.rotation;
+  const double determinant =
+    dot(cross(Vec3{ r[0], r[3], r[6] }, Vec3{ r[1], r[4], r[7] }), Vec3{ r[2], r[5], r[8] });
+  transform.scale = std::cbrt(determinant);
+  for (double& entry : transform.rotation)
+  {
+    entry /= transform.scale;
+  }
+  return transform;
+}
+
+bool isHalfTurnAboutZ(const Rotation& rotation)
+{
+  return rotation[0] < -0.996 && rotation[4] < -0.996 && rotation[8] > 0.996;
 }
 
 } // namespace registration

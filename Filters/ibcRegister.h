@@ -82,6 +82,26 @@ IMPLANTBONECONTACTFILTERS_EXPORT Result registerSurfaces(const remesh::TriangleM
   const Options& options,
   const std::function<void(double)>& progress = {});
 
+/// Why `moving` cannot be registered onto `target`, or "" when it can: a surface without
+/// triangles, points that are not finite, or sizes that differ by units (more than 20 times,
+/// unless scaling is allowed). `targetIsCT`: the target was extracted from a CT.
+IMPLANTBONECONTACTFILTERS_EXPORT std::string inputProblem(const remesh::TriangleMesh& moving,
+  const remesh::TriangleMesh& target,
+  bool targetIsCT,
+  bool allowScaling);
+
+/// The mesh in a canonical point and triangle order (duplicates of an STL, or of the cuts
+/// between MPI pieces, merged), so that the same surface gives the same samples however it
+/// arrived; left as it is where the repair refuses it.
+IMPLANTBONECONTACTFILTERS_EXPORT void putInCanonicalOrder(remesh::TriangleMesh& mesh);
+
+/// The transform whose matrix() is `matrix` (row-major 4x4; the scale from its determinant).
+IMPLANTBONECONTACTFILTERS_EXPORT Transform transformFromMatrix(const double matrix[16]);
+
+/// Whether a rotation negates x and y (a half turn about z): the mark of a surface in RAS
+/// coordinates (3D Slicer) registered onto a CT in LPS, or the reverse.
+IMPLANTBONECONTACTFILTERS_EXPORT bool isHalfTurnAboutZ(const Rotation& rotation);
+
 } // namespace registration
 } // namespace ibc
 

@@ -82,6 +82,102 @@ bool writeITKTransform(const std::string& fileName, const reg::Transform& cadToT
   file << "FixedParameters: 0 0 0\n";
   return static_cast<bool>(file);
 }
+
+/// Both surfaces on rank 0 (a CT target: its metal surface, extracted from the pieces).
+void gatherSurfaces(vtkPolyData* moving,
+  vtkDataObject* target,
+  vtkInformation* targetInfo,
+  vtkMultiProcessController* controller,
+  const ibc::Collective& comm,
+  ibc::remesh::TriangleMesh& movingMesh,
+  ibc::remesh::TriangleMesh& targetMesh,
+  bool& targetIsCT)
+{
+  ibc::remesh::TriangleMesh movingPiece;
+  if (moving)
+  {
+    ibc::surfaceToArrays(moving, movingPiece.points, movingPiece.triangles);
+  }
+  ibc::gatherSurfaceToRoot(
+    movingPiece.points, movingPiece.triangles, comm, movingMesh.points, movingMesh.triangles);
+  targetIsCT = false;
+  if (vtkImageData* volume = vtkImageData::SafeDownCast(target))
+  {
+    targetIsCT = true;
+    vtkDataArray* scalars = volume->GetPointData()->GetArray("HU");
+    if (!scalars)
+    {
+      scalars = volume->GetPointData()->GetScalars();
+    }
+    vtkNew<vtkImplantExtract> extractor;
+    extractor->SetController(controller);
+    vtkNew<vtkPolyData> metal;
+    extractor->ExtractSurface(
+      volume, targetInfo, volume->GetNumberOfPoints() > 0 ? scalars : nullptr, metal);
+    if (comm.rank() == 0)
+    {
+      ibc::surfaceToArrays(metal, targetMesh.points, targetMesh.triangles);
+    }
+    return;
+  }
+  ibc::remesh::TriangleMesh targetPiece;
+  if (vtkPolyData* surface = vtkPolyData::SafeDownCast(target))
+  {
+    ibc::surfaceToArrays(surface, targetPiece.points, targetPiece.triangles);
+  }
+  ibc::gatherSurfaceToRoot(
+    targetPiece.points, targetPiece.triangles, comm, targetMesh.points, targetMesh.triangles);
+}
+
+/// `moving` placed by `transform` into `output`; vectors that are directions (the normals, and
+/// arrays named ...Normal...) turn with the surface.
+void moveSurface(vtkPolyData* moving, const reg::Transform& transform, vtkPolyData* output)
+{
+  output->ShallowCopy(moving);
+  vtkNew<vtkPoints> points;
+  points->SetDataTypeToDouble();
+  points->SetNumberOfPoints(moving->GetNumberOfPoints());
+  for (vtkIdType id = 0; id < moving->GetNumberOfPoints(); ++id)
+  {
+    double p[3];
+    moving->GetPoint(id, p);
+    const ibc::Vec3 q = transform.apply({ p[0], p[1], p[2] });
+    points->SetPoint(id, q.x, q.y, q.z);
+  }
+  output->SetPoints(points);
+  vtkPointData* pointData = output->GetPointData();
+  for (int a = 0; a < pointData->GetNumberOfArrays(); ++a)
+  {
+    vtkDataArray* array = pointData->GetArray(a);
+    if (!array || array->GetNumberOfComponents() != 3 ||
+      (array != pointData->GetNormals() && !array->GetName()))
+    {
+      continue;
+    }
+    const std::string name = array->GetName() ? array->GetName() : "";
+    if (array != pointData->GetNormals() && name.find("Normal") == std::string::npos)
+    {
+      continue;
+    }
+    vtkSmartPointer<vtkDataArray> turned;
+    turned.TakeReference(array->NewInstance());
+    turned->DeepCopy(array);
+    for (vtkIdType id = 0; id < turned->GetNumberOfTuples(); ++id)
+    {
+      double* n = turned->GetTuple3(id);
+      const ibc::Vec3 r = ibc::apply(transform.rotation, { n[0], n[1], n[2] });
+      turned->SetTuple3(id, r.x, r.y, r.z);
+    }
+    if (array == pointData->GetNormals())
+    {
+      pointData->SetNormals(turned);
+    }
+    else
+    {
+      pointData->AddArray(turned);
+    }
+  }
+}
 } // namespace
 
 vtkImplantRegister::vtkImplantRegister()
@@ -158,277 +254,139 @@ int vtkImplantRegister::RequestData(vtkInformation*,
 {
   ibc::useThreadedBackend();
   vtkPolyData* moving = vtkPolyData::GetData(inputVector[0], 0);
-  vtkDataObject* targetObject = vtkDataObject::GetData(inputVector[1], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
-  vtkTable* table = vtkTable::GetData(outputVector, 1);
   const ibc::Collective comm(this->Controller);
-  const bool root = comm.rank() == 0;
 
-  // --- Both surfaces on rank 0 (a CT target: its metal surface, built from the pieces).
-  ibc::remesh::TriangleMesh movingPiece;
-  if (moving)
-  {
-    ibc::surfaceToArrays(moving, movingPiece.points, movingPiece.triangles);
-  }
+  // --- Both surfaces on rank 0.
   ibc::remesh::TriangleMesh movingMesh;
-  ibc::gatherSurfaceToRoot(
-    movingPiece.points, movingPiece.triangles, comm, movingMesh.points, movingMesh.triangles);
   ibc::remesh::TriangleMesh targetMesh;
   bool targetIsCT = false;
-  if (vtkImageData* volume = vtkImageData::SafeDownCast(targetObject))
-  {
-    targetIsCT = true;
-    vtkDataArray* scalars = volume->GetPointData()->GetArray("HU");
-    if (!scalars)
-    {
-      scalars = volume->GetPointData()->GetScalars();
-    }
-    vtkNew<vtkImplantExtract> extractor;
-    extractor->SetController(this->Controller);
-    vtkNew<vtkPolyData> metal;
-    extractor->ExtractSurface(volume,
-      inputVector[1]->GetInformationObject(0),
-      volume->GetNumberOfPoints() > 0 ? scalars : nullptr,
-      metal);
-    if (root)
-    {
-      ibc::surfaceToArrays(metal, targetMesh.points, targetMesh.triangles);
-    }
-  }
-  else
-  {
-    ibc::remesh::TriangleMesh targetPiece;
-    if (vtkPolyData* surface = vtkPolyData::SafeDownCast(targetObject))
-    {
-      ibc::surfaceToArrays(surface, targetPiece.points, targetPiece.triangles);
-    }
-    ibc::gatherSurfaceToRoot(
-      targetPiece.points, targetPiece.triangles, comm, targetMesh.points, targetMesh.triangles);
-  }
+  gatherSurfaces(moving,
+    vtkDataObject::GetData(inputVector[1], 0),
+    inputVector[1]->GetInformationObject(0),
+    this->Controller,
+    comm,
+    movingMesh,
+    targetMesh,
+    targetIsCT);
   this->UpdateProgress(0.2);
 
-  // --- Registration on rank 0.
-  double shared[20] = {}; // ok, matrix (16), rms, rmsAll, inlier fraction
-  double iterations = 0.0;
-  std::string alignment;
-  if (root)
+  // --- Registration on rank 0; its result to every rank.
+  RegistrationSummary summary;
+  if (comm.rank() == 0)
   {
-    std::string problem;
-    if (movingMesh.triangles.empty())
-    {
-      problem = "the CAD surface (Input) has no triangles";
-    }
-    else if (targetMesh.triangles.empty())
-    {
-      problem = targetIsCT ? "no metal surface could be extracted from the CT (Target)"
-                           : "the Target surface has no triangles";
-    }
-    for (const auto& [mesh, name] : { std::make_pair(&movingMesh, "the CAD surface (Input)"),
-           std::make_pair(&targetMesh, "the Target surface") })
-    {
-      const std::int64_t notFinite = ibc::countNonFinite(mesh->points);
-      if (problem.empty() && notFinite > 0)
-      {
-        problem = std::string(name) + ": " + ibc::nonFinitePointsProblem(notFinite);
-      }
-    }
-    double sizeRatio = 1.0;
-    if (problem.empty())
-    {
-      auto diagonal = [](const std::vector<ibc::Vec3>& points)
-      {
-        ibc::Vec3 low{ 1e300, 1e300, 1e300 }, high{ -1e300, -1e300, -1e300 };
-        for (const ibc::Vec3& p : points)
-        {
-          low = { std::min(low.x, p.x), std::min(low.y, p.y), std::min(low.z, p.z) };
-          high = { std::max(high.x, p.x), std::max(high.y, p.y), std::max(high.z, p.z) };
-        }
-        return ibc::length(high - low);
-      };
-      sizeRatio = diagonal(movingMesh.points) / diagonal(targetMesh.points);
-      if (!this->AllowScaling && (sizeRatio > 20.0 || sizeRatio < 0.05))
-      {
-        std::ostringstream message;
-        message << "the CAD surface is " << sizeRatio
-                << " times the size of the target: units differ (a surface in metres is "
-                   "1000 times too small; scale it with a Transform filter), or turn on Allow "
-                   "Scaling";
-        problem = message.str();
-      }
-    }
-    if (problem.empty())
-    {
-      // Canonical point and triangle order (duplicates of an STL, or of the cuts between MPI
-      // pieces, merged): the same surface gives the same samples however it arrived.
-      for (ibc::remesh::TriangleMesh* mesh : { &movingMesh, &targetMesh })
-      {
-        ibc::remesh::Repair repair;
-        ibc::remesh::TriangleMesh clean = ibc::remesh::repairSurface(*mesh, repair);
-        if (repair.problem.empty() && !clean.triangles.empty())
-        {
-          *mesh = std::move(clean);
-        }
-      }
-      reg::Options options;
-      options.overlap = this->Overlap;
-      options.maximumIterations = this->MaximumIterations;
-      options.samples = static_cast<std::size_t>(this->NumberOfSamples);
-      options.similarity = this->AllowScaling;
-      options.automaticInitialAlignment = this->AutomaticInitialAlignment;
-      const reg::Result result = reg::registerSurfaces(movingMesh,
-        targetMesh,
-        options,
-        [this](double fraction) { this->UpdateProgress(0.2 + 0.7 * fraction); });
-      if (!result.ok)
-      {
-        problem = result.problem;
-      }
-      else
-      {
-        shared[0] = 1.0;
-        const std::array<double, 16> matrix = result.transform.matrix();
-        std::copy(matrix.begin(), matrix.end(), shared + 1);
-        shared[17] = result.rms;
-        shared[18] = result.rmsAll;
-        shared[19] = result.inlierFraction;
-        iterations = result.iterations;
-        alignment = result.initialAlignment;
-        if (!result.settled)
-        {
-          vtkWarningMacro("Implant Register stopped at Maximum Iterations ("
-            << this->MaximumIterations << ") before the pose settled (RMS distance " << result.rms
-            << " mm): raise Maximum Iterations, or check that the CAD surface is "
-            << "the implant the target shows.");
-        }
-        if (!this->TransformFileName.empty() &&
-          !writeITKTransform(
-            this->TransformFileName, toLPS(result.transform, this->DataCoordinates == RAS)))
-        {
-          vtkErrorMacro("Implant Register: cannot write the transform file '"
-            << this->TransformFileName << "'.");
-        }
-        // x and y negated is a half turn about z: the mark of an STL in RAS (3D Slicer) placed
-        // on a CT in LPS, or the reverse. The registration undoes it, but the user should know.
-        const ibc::Rotation& r = result.transform.rotation;
-        if (r[0] < -0.996 && r[4] < -0.996 && r[8] > 0.996)
-        {
-          vtkWarningMacro("Implant Register: the CAD surface had to turn half a turn about z "
-                          "(x and y negated): it is probably in RAS coordinates (3D Slicer) while "
-                          "the CT is in LPS, or the reverse. The result is right; to keep the "
-                          "surfaces consistent, read the CT with Output Coordinates = RAS, or "
-                          "export the STL in LPS.");
-        }
-        if (result.inlierFraction < 0.6)
-        {
-          vtkWarningMacro("Implant Register: only "
-            << static_cast<int>(100.0 * result.inlierFraction + 0.5)
-            << " % of the CAD surface matched the target (the rest was trimmed as outside it). "
-               "Check the result; a target that shows more of the implant helps.");
-        }
-      }
-    }
-    if (!problem.empty())
-    {
-      vtkErrorMacro("Implant Register: " << problem << ".");
-    }
+    summary = this->RegisterOnRoot(movingMesh, targetMesh, targetIsCT);
   }
-  comm.sum(shared, 20);
-  if (shared[0] == 0.0)
+  comm.sum(summary.shared, 20);
+  if (summary.shared[0] == 0.0)
   {
     output->ShallowCopy(moving);
     return 1;
   }
 
   // --- Every rank moves its own piece of the CAD surface.
-  reg::Transform transform;
-  for (int row = 0; row < 3; ++row)
-  {
-    for (int column = 0; column < 3; ++column)
-    {
-      transform.rotation[3 * row + column] = shared[1 + 4 * row + column];
-    }
-  }
-  transform.translation = { shared[4], shared[8], shared[12] };
-  const double determinant = ibc::dot(
-    ibc::cross(ibc::Vec3{ transform.rotation[0], transform.rotation[3], transform.rotation[6] },
-      ibc::Vec3{ transform.rotation[1], transform.rotation[4], transform.rotation[7] }),
-    ibc::Vec3{ transform.rotation[2], transform.rotation[5], transform.rotation[8] });
-  transform.scale = std::cbrt(determinant);
-  for (double& entry : transform.rotation)
-  {
-    entry /= transform.scale;
-  }
-
-  output->ShallowCopy(moving);
-  vtkNew<vtkPoints> points;
-  points->SetDataTypeToDouble();
-  points->SetNumberOfPoints(moving->GetNumberOfPoints());
-  for (vtkIdType id = 0; id < moving->GetNumberOfPoints(); ++id)
-  {
-    double p[3];
-    moving->GetPoint(id, p);
-    const ibc::Vec3 q = transform.apply({ p[0], p[1], p[2] });
-    points->SetPoint(id, q.x, q.y, q.z);
-  }
-  output->SetPoints(points);
-  // Vectors that are directions turn with the surface.
-  vtkPointData* pointData = output->GetPointData();
-  for (int a = 0; a < pointData->GetNumberOfArrays(); ++a)
-  {
-    vtkDataArray* array = pointData->GetArray(a);
-    if (!array || array->GetNumberOfComponents() != 3 ||
-      (array != pointData->GetNormals() && !array->GetName()))
-    {
-      continue;
-    }
-    const std::string name = array->GetName() ? array->GetName() : "";
-    if (array != pointData->GetNormals() && name.find("Normal") == std::string::npos)
-    {
-      continue;
-    }
-    vtkSmartPointer<vtkDataArray> turned;
-    turned.TakeReference(array->NewInstance());
-    turned->DeepCopy(array);
-    for (vtkIdType id = 0; id < turned->GetNumberOfTuples(); ++id)
-    {
-      double* n = turned->GetTuple3(id);
-      const ibc::Vec3 r = ibc::apply(transform.rotation, { n[0], n[1], n[2] });
-      turned->SetTuple3(id, r.x, r.y, r.z);
-    }
-    if (array == pointData->GetNormals())
-    {
-      pointData->SetNormals(turned);
-    }
-    else
-    {
-      pointData->AddArray(turned);
-    }
-  }
-
+  moveSurface(moving, reg::transformFromMatrix(summary.shared + 1), output);
   vtkFieldData* field = output->GetFieldData();
   vtkNew<vtkDoubleArray> matrixArray;
   matrixArray->SetName("RegistrationMatrix");
   matrixArray->SetNumberOfComponents(16);
-  matrixArray->InsertNextTuple(shared + 1);
+  matrixArray->InsertNextTuple(summary.shared + 1);
   field->AddArray(matrixArray);
-  field->AddArray(ibc::fieldScalar("RMSDistance", shared[17]));
-  field->AddArray(ibc::fieldScalar("RMSDistanceAll", shared[18]));
-  field->AddArray(ibc::fieldScalar("InlierFraction", shared[19]));
-  if (root)
+  field->AddArray(ibc::fieldScalar("RMSDistance", summary.shared[17]));
+  field->AddArray(ibc::fieldScalar("RMSDistanceAll", summary.shared[18]));
+  field->AddArray(ibc::fieldScalar("InlierFraction", summary.shared[19]));
+  if (comm.rank() == 0)
   {
-    field->AddArray(ibc::fieldScalar("Iterations", iterations));
-    field->AddArray(ibc::fieldString("InitialAlignment", alignment));
+    field->AddArray(ibc::fieldScalar("Iterations", summary.iterations));
+    field->AddArray(ibc::fieldString("InitialAlignment", summary.alignment));
+    vtkTable* table = vtkTable::GetData(outputVector, 1);
     for (int column = 0; column < 4; ++column)
     {
       vtkNew<vtkDoubleArray> values;
       values->SetName(("Column " + std::to_string(column)).c_str());
       for (int row = 0; row < 4; ++row)
       {
-        values->InsertNextValue(shared[1 + 4 * row + column]);
+        values->InsertNextValue(summary.shared[1 + 4 * row + column]);
       }
       table->AddColumn(values);
     }
   }
   this->UpdateProgress(1.0);
   return 1;
+}
+
+vtkImplantRegister::RegistrationSummary vtkImplantRegister::RegisterOnRoot(
+  ibc::remesh::TriangleMesh& movingMesh,
+  ibc::remesh::TriangleMesh& targetMesh,
+  bool targetIsCT)
+{
+  RegistrationSummary summary;
+  std::string problem = reg::inputProblem(movingMesh, targetMesh, targetIsCT, this->AllowScaling);
+  if (problem.empty())
+  {
+    reg::putInCanonicalOrder(movingMesh);
+    reg::putInCanonicalOrder(targetMesh);
+    reg::Options options;
+    options.overlap = this->Overlap;
+    options.maximumIterations = this->MaximumIterations;
+    options.samples = static_cast<std::size_t>(this->NumberOfSamples);
+    options.similarity = this->AllowScaling;
+    options.automaticInitialAlignment = this->AutomaticInitialAlignment;
+    const reg::Result result = reg::registerSurfaces(movingMesh,
+      targetMesh,
+      options,
+      [this](double fraction) { this->UpdateProgress(0.2 + 0.7 * fraction); });
+    problem = result.ok ? std::string() : result.problem;
+    if (result.ok)
+    {
+      summary.shared[0] = 1.0;
+      const std::array<double, 16> matrix = result.transform.matrix();
+      std::copy(matrix.begin(), matrix.end(), summary.shared + 1);
+      summary.shared[17] = result.rms;
+      summary.shared[18] = result.rmsAll;
+      summary.shared[19] = result.inlierFraction;
+      summary.iterations = result.iterations;
+      summary.alignment = result.initialAlignment;
+      this->ReportResult(result);
+    }
+  }
+  if (!problem.empty())
+  {
+    vtkErrorMacro("Implant Register: " << problem << ".");
+  }
+  return summary;
+}
+
+void vtkImplantRegister::ReportResult(const ibc::registration::Result& result)
+{
+  if (!result.settled)
+  {
+    vtkWarningMacro("Implant Register stopped at Maximum Iterations ("
+      << this->MaximumIterations << ") before the pose settled (RMS distance " << result.rms
+      << " mm): raise Maximum Iterations, or check that the CAD surface is "
+      << "the implant the target shows.");
+  }
+  if (!this->TransformFileName.empty() &&
+    !writeITKTransform(
+      this->TransformFileName, toLPS(result.transform, this->DataCoordinates == RAS)))
+  {
+    vtkErrorMacro(
+      "Implant Register: cannot write the transform file '" << this->TransformFileName << "'.");
+  }
+  if (reg::isHalfTurnAboutZ(result.transform.rotation))
+  {
+    // The registration undoes the mirror, but the user should know.
+    vtkWarningMacro("Implant Register: the CAD surface had to turn half a turn about z "
+                    "(x and y negated): it is probably in RAS coordinates (3D Slicer) while "
+                    "the CT is in LPS, or the reverse. The result is right; to keep the "
+                    "surfaces consistent, read the CT with Output Coordinates = RAS, or "
+                    "export the STL in LPS.");
+  }
+  if (result.inlierFraction < 0.6)
+  {
+    vtkWarningMacro("Implant Register: only "
+      << static_cast<int>(100.0 * result.inlierFraction + 0.5)
+      << " % of the CAD surface matched the target (the rest was trimmed as outside it). "
+         "Check the result; a target that shows more of the implant helps.");
+  }
 }

@@ -20,6 +20,7 @@
 #define vtkImplantRegister_h
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "ibcRegister.h"                     // for Result, TriangleMesh
 #include "vtkPolyDataAlgorithm.h"
 
 #include <string> // for std::string
@@ -103,6 +104,21 @@ protected:
   vtkMultiProcessController* Controller = nullptr;
 
 private:
+  /// What rank 0 tells the others: ok, the matrix (16), RMS, RMS of all samples, inlier fraction
+  /// (zeros elsewhere, so that one sum shares it); and what only rank 0 reports.
+  struct RegistrationSummary
+  {
+    double shared[20] = {};
+    double iterations = 0.0;
+    std::string alignment;
+  };
+  /// Checks the surfaces, registers them (rank 0 only) and reports problems and warnings.
+  RegistrationSummary RegisterOnRoot(ibc::remesh::TriangleMesh& movingMesh,
+    ibc::remesh::TriangleMesh& targetMesh,
+    bool targetIsCT);
+  /// Warnings on a registration that succeeded, and the transform file.
+  void ReportResult(const ibc::registration::Result& result);
+
   vtkImplantRegister(const vtkImplantRegister&) = delete;
   void operator=(const vtkImplantRegister&) = delete;
 };

@@ -168,3 +168,41 @@ TEST(Register, EmptyInputIsReported)
   EXPECT_FALSE(result.ok);
   EXPECT_FALSE(result.problem.empty());
 }
+
+TEST(Register, MatrixRoundTripKeepsRotationScaleAndTranslation)
+{
+  Transform a;
+  a.rotation = rotationFromAxisAngle({ 0.3, -0.7, 0.2 });
+  a.translation = { -12, 5, 40 };
+  a.scale = 1.25;
+  const std::array<double, 16> m = a.matrix();
+  const Transform b = transformFromMatrix(m.data());
+  EXPECT_NEAR(b.scale, 1.25, 1e-12);
+  for (int i = 0; i < 9; ++i)
+  {
+    EXPECT_NEAR(b.rotation[i], a.rotation[i], 1e-12);
+  }
+  EXPECT_LT(length(b.translation - a.translation), 1e-12);
+  EXPECT_TRUE(isHalfTurnAboutZ(rotationFromAxisAngle({ 0, 0, M_PI })));
+  EXPECT_FALSE(isHalfTurnAboutZ(rotationFromAxisAngle({ 0, 0, 0.5 * M_PI })));
+  EXPECT_FALSE(isHalfTurnAboutZ(rotationFromAxisAngle({ M_PI, 0, 0 })));
+}
+
+TEST(Register, InputProblemsNameTheCause)
+{
+  const remesh::TriangleMesh stem = phantomStem();
+  EXPECT_EQ(inputProblem(stem, stem, false, false), "");
+  EXPECT_NE(
+    inputProblem(remesh::TriangleMesh(), stem, false, false).find("Input"), std::string::npos);
+  EXPECT_NE(
+    inputProblem(stem, remesh::TriangleMesh(), true, false).find("from the CT"), std::string::npos);
+  // A CAD surface in metres: 1000 times too small, unless scaling is allowed.
+  Transform metres;
+  metres.scale = 0.001;
+  const remesh::TriangleMesh small = moved(stem, metres);
+  EXPECT_NE(inputProblem(small, stem, false, false).find("metres"), std::string::npos);
+  EXPECT_EQ(inputProblem(small, stem, false, true), "");
+  remesh::TriangleMesh broken = stem;
+  broken.points[3].y = std::nan("");
+  EXPECT_NE(inputProblem(stem, broken, false, false).find("Target"), std::string::npos);
+}
