@@ -2,6 +2,8 @@
 #include "ibcContactStatistics.h"
 #include "ibcLinearAlgebra.h"
 
+#include <vtkType.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -294,6 +296,85 @@ std::vector<std::uint8_t> majorityVote(const std::vector<Vec3>& points,
     result[i] = winner;
   }
   return result;
+}
+
+bool automaticThresholds(const std::vector<double>& values,
+  const std::vector<double>& areas,
+  const Collective& comm,
+  Thresholds& thresholds)
+{
+  constexpr double start = -1024.0;
+  constexpr double width = 4.0;
+  std::vector<double> bins(1024, 0.0);
+  for (std::size_t i = 0; i < values.size(); ++i)
+  {
+    if (!std::isnan(values[i]))
+    {
+      const int bin = std::clamp(static_cast<int>((values[i] - start) / width), 0, 1023);
+      bins[bin] += areas[i];
+    }
+  }
+  comm.sum(bins.data(), static_cast<int>(bins.size()));
+  return otsuThreeClasses(bins, start, width, thresholds);
+}
+
+std::vector<std::uint8_t> majorityVoteAcrossRanks(const std::vector<Vec3>& points,
+  const std::vector<std::uint8_t>& classes,
+  const std::vector<double>& areas,
+  double radius,
+  const Collective& comm)
+{
+  std::vector<Vec3> neighbourPoints;
+  std::vector<std::uint8_t> neighbourClasses;
+  std::vector<double> neighbourAreas;
+  if (comm.distributed())
+  {
+    // This rank's box grown by the radius, to every rank; each sends back its points inside.
+    double box[6] = { std::numeric_limits<double>::max(),
+      -std::numeric_limits<double>::max(),
+      std::numeric_limits<double>::max(),
+      -std::numeric_limits<double>::max(),
+      std::numeric_limits<double>::max(),
+      -std::numeric_limits<double>::max() };
+    for (const Vec3& p : points)
+    {
+      const double c[3] = { p.x, p.y, p.z };
+      for (int axis = 0; axis < 3; ++axis)
+      {
+        box[2 * axis] = std::min(box[2 * axis], c[axis] - radius);
+        box[2 * axis + 1] = std::max(box[2 * axis + 1], c[axis] + radius);
+      }
+    }
+    std::vector<vtkIdType> lengths;
+    const std::vector<double> boxes = comm.gather(std::vector<double>(box, box + 6), lengths);
+    std::vector<std::vector<double>> outgoing(comm.size());
+    for (int r = 0; r < comm.size(); ++r)
+    {
+      if (r == comm.rank())
+      {
+        continue;
+      }
+      const double* b = boxes.data() + 6 * r;
+      for (std::size_t i = 0; i < points.size(); ++i)
+      {
+        const Vec3& p = points[i];
+        if (p.x >= b[0] && p.x <= b[1] && p.y >= b[2] && p.y <= b[3] && p.z >= b[4] && p.z <= b[5])
+        {
+          outgoing[r].insert(
+            outgoing[r].end(), { p.x, p.y, p.z, static_cast<double>(classes[i]), areas[i] });
+        }
+      }
+    }
+    const std::vector<double> incoming = comm.exchange(outgoing);
+    for (std::size_t i = 0; i + 4 < incoming.size(); i += 5)
+    {
+      neighbourPoints.push_back({ incoming[i], incoming[i + 1], incoming[i + 2] });
+      neighbourClasses.push_back(static_cast<std::uint8_t>(incoming[i + 3]));
+      neighbourAreas.push_back(incoming[i + 4]);
+    }
+  }
+  return majorityVote(
+    points, classes, areas, radius, neighbourPoints, neighbourClasses, neighbourAreas);
 }
 
 StemFrame findStemFrame(const std::vector<Vec3>& points,

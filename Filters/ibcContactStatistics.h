@@ -78,6 +78,23 @@ IMPLANTBONECONTACTFILTERS_EXPORT std::vector<std::uint8_t> majorityVote(
   const std::vector<std::uint8_t>& neighbourClasses,
   const std::vector<double>& neighbourAreas);
 
+/// Thresholds from the sampled values of the whole surface: three-class Otsu on their
+/// area-weighted histogram (4 HU bins from -1024 HU), the bins summed over the ranks. NaN values
+/// do not count. Collective; false (thresholds untouched) when no rank has a valid value.
+IMPLANTBONECONTACTFILTERS_EXPORT bool automaticThresholds(const std::vector<double>& values,
+  const std::vector<double>& areas,
+  const Collective& comm,
+  Thresholds& thresholds);
+
+/// majorityVote over the whole surface: the points of other ranks within radius of this rank's
+/// points (by bounding box) are exchanged and vote. Collective.
+IMPLANTBONECONTACTFILTERS_EXPORT std::vector<std::uint8_t> majorityVoteAcrossRanks(
+  const std::vector<Vec3>& points,
+  const std::vector<std::uint8_t>& classes,
+  const std::vector<double>& areas,
+  double radius,
+  const Collective& comm);
+
 /// The stem's frame: heights are measured along axis from tip.
 struct StemFrame
 {

@@ -43,7 +43,25 @@ const char* presetName(int preset)
       return "Custom";
   }
 }
+
+/// The values to classify, NaN where the probe's vtkValidPointMask says the sample is not valid.
+std::vector<double> sampledValues(vtkDataArray* valueArray, vtkPolyData* input, std::size_t count)
+{
+  std::vector<double> values = ibc::firstComponent(valueArray);
+  values.resize(count, std::numeric_limits<double>::quiet_NaN());
+  if (vtkDataArray* mask = input->GetPointData()->GetArray("vtkValidPointMask"))
+  {
+    for (std::size_t i = 0; i < values.size(); ++i)
+    {
+      if (mask->GetComponent(static_cast<vtkIdType>(i), 0) == 0.0)
+      {
+        values[i] = std::numeric_limits<double>::quiet_NaN();
+      }
+    }
+  }
+  return values;
 }
+} // namespace
 
 vtkCorticalClassify::vtkCorticalClassify()
 {
@@ -94,18 +112,7 @@ int vtkCorticalClassify::RequestData(vtkInformation*,
     return 0;
   }
   const std::vector<double> areas = contact::vertexAreas(points, triangles);
-  std::vector<double> values = ibc::firstComponent(valueArray);
-  values.resize(points.size(), std::numeric_limits<double>::quiet_NaN());
-  if (vtkDataArray* mask = input->GetPointData()->GetArray("vtkValidPointMask"))
-  {
-    for (std::size_t i = 0; i < values.size(); ++i)
-    {
-      if (mask->GetComponent(static_cast<vtkIdType>(i), 0) == 0.0)
-      {
-        values[i] = std::numeric_limits<double>::quiet_NaN();
-      }
-    }
-  }
+  const std::vector<double> values = sampledValues(valueArray, input, points.size());
   this->UpdateProgress(0.2);
 
   // Thresholds.
@@ -117,21 +124,8 @@ int vtkCorticalClassify::RequestData(vtkInformation*,
   }
   if (this->AutomaticThresholds)
   {
-    // Area-weighted histogram of the valid values, 4 HU bins over the CT range.
-    constexpr double start = -1024.0;
-    constexpr double width = 4.0;
-    std::vector<double> bins(1024, 0.0);
-    for (std::size_t i = 0; i < values.size(); ++i)
-    {
-      if (!std::isnan(values[i]))
-      {
-        const int bin = std::clamp(static_cast<int>((values[i] - start) / width), 0, 1023);
-        bins[bin] += areas[i];
-      }
-    }
-    comm.sum(bins.data(), static_cast<int>(bins.size()));
     contact::Thresholds derived;
-    if (contact::otsuThreeClasses(bins, start, width, derived))
+    if (contact::automaticThresholds(values, areas, comm, derived))
     {
       thresholds = derived;
       source = "Automatic (three-class Otsu on the sampled values)";
@@ -159,63 +153,7 @@ int vtkCorticalClassify::RequestData(vtkInformation*,
 
   if (this->SmoothingRadius > 0.0)
   {
-    // Neighbours from other ranks: their points within the radius of this rank's box.
-    std::vector<ibc::Vec3> neighbourPoints;
-    std::vector<std::uint8_t> neighbourClasses;
-    std::vector<double> neighbourAreas;
-    if (comm.distributed())
-    {
-      double box[6] = { std::numeric_limits<double>::max(),
-        -std::numeric_limits<double>::max(),
-        std::numeric_limits<double>::max(),
-        -std::numeric_limits<double>::max(),
-        std::numeric_limits<double>::max(),
-        -std::numeric_limits<double>::max() };
-      for (const ibc::Vec3& p : points)
-      {
-        const double c[3] = { p.x, p.y, p.z };
-        for (int axis = 0; axis < 3; ++axis)
-        {
-          box[2 * axis] = std::min(box[2 * axis], c[axis] - this->SmoothingRadius);
-          box[2 * axis + 1] = std::max(box[2 * axis + 1], c[axis] + this->SmoothingRadius);
-        }
-      }
-      std::vector<vtkIdType> lengths;
-      const std::vector<double> boxes = comm.gather(std::vector<double>(box, box + 6), lengths);
-      std::vector<std::vector<double>> outgoing(comm.size());
-      for (int r = 0; r < comm.size(); ++r)
-      {
-        if (r == comm.rank())
-        {
-          continue;
-        }
-        const double* b = boxes.data() + 6 * r;
-        for (std::size_t i = 0; i < points.size(); ++i)
-        {
-          const ibc::Vec3& p = points[i];
-          if (p.x >= b[0] && p.x <= b[1] && p.y >= b[2] && p.y <= b[3] && p.z >= b[4] &&
-            p.z <= b[5])
-          {
-            outgoing[r].insert(
-              outgoing[r].end(), { p.x, p.y, p.z, static_cast<double>(classes[i]), areas[i] });
-          }
-        }
-      }
-      const std::vector<double> incoming = comm.exchange(outgoing);
-      for (std::size_t i = 0; i + 4 < incoming.size(); i += 5)
-      {
-        neighbourPoints.push_back({ incoming[i], incoming[i + 1], incoming[i + 2] });
-        neighbourClasses.push_back(static_cast<std::uint8_t>(incoming[i + 3]));
-        neighbourAreas.push_back(incoming[i + 4]);
-      }
-    }
-    classes = contact::majorityVote(points,
-      classes,
-      areas,
-      this->SmoothingRadius,
-      neighbourPoints,
-      neighbourClasses,
-      neighbourAreas);
+    classes = contact::majorityVoteAcrossRanks(points, classes, areas, this->SmoothingRadius, comm);
   }
 
   vtkNew<vtkUnsignedCharArray> tissue;

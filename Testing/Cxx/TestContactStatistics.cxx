@@ -249,3 +249,43 @@ TEST(ZoneTable, InterfaceWidthsAndConfidence)
   const ZoneRow& whole = rows[0];
   EXPECT_DOUBLE_EQ(whole.interfaceOver1mmFraction, 3.0 / 7.0);
 }
+
+TEST(Classes, AutomaticThresholdsFromSampledValues)
+{
+  // Soft tissue at 40 HU, cancellous bone at 350 HU and cortex at 1400 HU, areas 3 : 2 : 1, and
+  // NaN samples that must not count.
+  std::vector<double> values;
+  std::vector<double> areas;
+  for (int i = 0; i < 300; ++i)
+  {
+    const double jitter = (i % 11) - 5.0;
+    values.insert(values.end(),
+      { 40.0 + jitter,
+        350.0 + 4 * jitter,
+        1400.0 + 8 * jitter,
+        std::numeric_limits<double>::quiet_NaN() });
+    areas.insert(areas.end(), { 3.0, 2.0, 1.0, 100.0 });
+  }
+  const Collective alone(nullptr);
+  Thresholds t;
+  ASSERT_TRUE(automaticThresholds(values, areas, alone, t));
+  // Each threshold between the clusters it separates (45 | 330-370 | 1360).
+  EXPECT_GT(t.cancellous, 45);
+  EXPECT_LT(t.cancellous, 330);
+  EXPECT_GT(t.cortical, 370);
+  EXPECT_LT(t.cortical, 1360);
+  for (std::size_t i = 0; i + 3 < values.size(); i += 4)
+  {
+    EXPECT_EQ(classify(values[i], t), SoftTissue);
+    EXPECT_EQ(classify(values[i + 1], t), Cancellous);
+    EXPECT_EQ(classify(values[i + 2], t), Cortical);
+  }
+  const std::vector<double> none(10, std::numeric_limits<double>::quiet_NaN());
+  EXPECT_FALSE(automaticThresholds(none, std::vector<double>(10, 1.0), alone, t));
+  // Serial majority vote across ranks is the plain vote.
+  const std::vector<Vec3> points = { { 0, 0, 0 }, { 1, 0, 0 }, { 0, 1, 0 }, { 1, 1, 0 } };
+  const std::vector<std::uint8_t> classes = { Cortical, Cancellous, Cortical, Cortical };
+  const std::vector<double> unit(4, 1.0);
+  EXPECT_EQ(majorityVoteAcrossRanks(points, classes, unit, 1.5, alone),
+    majorityVote(points, classes, unit, 1.5, {}, {}, {}));
+}
