@@ -377,121 +377,128 @@ std::vector<std::uint8_t> majorityVoteAcrossRanks(const std::vector<Vec3>& point
     points, classes, areas, radius, neighbourPoints, neighbourClasses, neighbourAreas);
 }
 
-StemFrame findStemFrame(const std::vector<Vec3>& points,
+namespace
+{
+/// The stem's axis from the tip towards the shoulder, through `centroid`, and the range of the
+/// points' heights along it ([low, high] about the centroid); "" or the reason it fails.
+std::string stemAxis(const std::vector<Vec3>& points,
   const std::vector<probe::Triangle>& triangles,
   const std::vector<double>& areas,
   const FrameOverrides& overrides,
-  const Collective& comm)
+  const Collective& comm,
+  Vec3& centroid,
+  Vec3& axis,
+  double& low,
+  double& high)
 {
-  StemFrame frame;
   const std::vector<char> all(points.size(), 1);
-  Vec3 centroid;
-  Vec3 axis;
   if (!weightedAxis(points, areas, all, comm, centroid, axis))
   {
-    frame.problem = "the surface has no area (no triangles)";
-    return frame;
+    return "the surface has no area (no triangles)";
   }
-  double low;
-  double high;
   if (overrides.useAxis)
   {
     axis = normalized(overrides.axis);
     projectionRange(points, centroid, axis, comm, low, high);
+    return std::string();
   }
-  else
+  // The tip is the narrow end.
+  projectionRange(points, centroid, axis, comm, low, high);
+  const double span = high - low;
+  const double bottom = meanSpread(points, areas, centroid, axis, low, low + 0.15 * span, comm);
+  const double top = meanSpread(points, areas, centroid, axis, high - 0.15 * span, high, comm);
+  if (std::max(top, bottom) < 1.15 * std::min(top, bottom))
   {
-    // The tip is the narrow end.
-    projectionRange(points, centroid, axis, comm, low, high);
-    const double span = high - low;
-    const double bottom = meanSpread(points, areas, centroid, axis, low, low + 0.15 * span, comm);
-    const double top = meanSpread(points, areas, centroid, axis, high - 0.15 * span, high, comm);
-    if (std::max(top, bottom) < 1.15 * std::min(top, bottom))
-    {
-      frame.problem = "both ends of the stem are about as wide, so the tip cannot be told from "
-                      "the shoulder: set Axis Direction (from the tip towards the shoulder)";
-      return frame;
-    }
-    if (top < bottom)
-    {
-      axis = -1.0 * axis;
-      std::swap(low, high);
-      low = -low;
-      high = -high;
-    }
-    // The neck pulls the principal axis of the whole stem: use the distal 60 %, with the
-    // surface's moments integrated exactly over its triangles, so that the answer does not
-    // depend on where a CAD export happened to put its vertices.
-    const double cut = low + 0.6 * (high - low);
-    SurfaceMoments moments;
-    for (const probe::Triangle& t : triangles)
-    {
-      const Vec3 a = points[t[0]];
-      const Vec3 b = points[t[1]];
-      const Vec3 c = points[t[2]];
-      if (dot((1.0 / 3.0) * (a + b + c) - centroid, axis) > cut)
-      {
-        continue;
-      }
-      moments.addTriangle(a, b, c);
-    }
-    comm.sum(moments.sums.data(), 10);
-    if (moments.area() > 0.0)
-    {
-      const Vec3 center = moments.centroid();
-      const Matrix3 covariance = moments.covariance();
-      const Vec3 distalAxis = principalAxis(covariance);
-      centroid = center;
-      axis = dot(distalAxis, axis) < 0.0 ? -1.0 * distalAxis : distalAxis;
-    }
-    projectionRange(points, centroid, axis, comm, low, high);
+    return "both ends of the stem are about as wide, so the tip cannot be told from the "
+           "shoulder: set Axis Direction (from the tip towards the shoulder)";
   }
-  frame.axis = axis;
-  frame.tip = centroid + low * axis;
-  frame.height = high - low;
+  if (top < bottom)
+  {
+    axis = -1.0 * axis;
+    std::swap(low, high);
+    low = -low;
+    high = -high;
+  }
+  // The neck pulls the principal axis of the whole stem: use the distal 60 %, with the
+  // surface's moments integrated exactly over its triangles, so that the answer does not
+  // depend on where a CAD export happened to put its vertices.
+  const double cut = low + 0.6 * (high - low);
+  SurfaceMoments moments;
+  for (const probe::Triangle& t : triangles)
+  {
+    const Vec3 a = points[t[0]];
+    const Vec3 b = points[t[1]];
+    const Vec3 c = points[t[2]];
+    if (dot((1.0 / 3.0) * (a + b + c) - centroid, axis) > cut)
+    {
+      continue;
+    }
+    moments.addTriangle(a, b, c);
+  }
+  comm.sum(moments.sums.data(), 10);
+  if (moments.area() > 0.0)
+  {
+    const Vec3 center = moments.centroid();
+    const Matrix3 covariance = moments.covariance();
+    const Vec3 distalAxis = principalAxis(covariance);
+    centroid = center;
+    axis = dot(distalAxis, axis) < 0.0 ? -1.0 * distalAxis : distalAxis;
+  }
+  projectionRange(points, centroid, axis, comm, low, high);
+  return std::string();
+}
 
-  // Medial: towards the neck, the off-axis mass of the top fifth.
+/// Medial: given, or towards the neck, the off-axis mass of the top fifth; "" or the reason it
+/// fails.
+std::string medialDirection(const std::vector<Vec3>& points,
+  const std::vector<double>& areas,
+  const FrameOverrides& overrides,
+  const Collective& comm,
+  StemFrame& frame)
+{
+  const Vec3 axis = frame.axis;
   if (overrides.useMedial)
   {
     const Vec3 medial = overrides.medial - dot(overrides.medial, axis) * axis;
     if (length(medial) < 1e-9)
     {
-      frame.problem = "Medial Direction is parallel to the stem axis";
-      return frame;
+      return "Medial Direction is parallel to the stem axis";
     }
     frame.medial = normalized(medial);
+    return std::string();
   }
-  else
+  double sums[5] = { 0, 0, 0, 0, 0 };
+  for (std::size_t i = 0; i < points.size(); ++i)
   {
-    double sums[5] = { 0, 0, 0, 0, 0 };
-    for (std::size_t i = 0; i < points.size(); ++i)
+    const Vec3 d = points[i] - frame.tip;
+    const double h = dot(d, axis);
+    if (h > 0.8 * frame.height)
     {
-      const Vec3 d = points[i] - frame.tip;
-      const double h = dot(d, axis);
-      if (h > 0.8 * frame.height)
-      {
-        const Vec3 off = d - h * axis;
-        sums[0] += areas[i] * off.x;
-        sums[1] += areas[i] * off.y;
-        sums[2] += areas[i] * off.z;
-        sums[3] += areas[i] * length(off);
-        sums[4] += areas[i];
-      }
+      const Vec3 off = d - h * axis;
+      sums[0] += areas[i] * off.x;
+      sums[1] += areas[i] * off.y;
+      sums[2] += areas[i] * off.z;
+      sums[3] += areas[i] * length(off);
+      sums[4] += areas[i];
     }
-    comm.sum(sums, 5);
-    const Vec3 mean = sums[4] > 0.0 ? (1.0 / sums[4]) * Vec3{ sums[0], sums[1], sums[2] } : Vec3{};
-    const double spread = sums[4] > 0.0 ? sums[3] / sums[4] : 0.0;
-    if (length(mean) < 0.15 * spread || spread <= 0.0)
-    {
-      frame.problem = "the top of the stem is symmetric about its axis, so there is no neck to "
-                      "tell medial from lateral: set Medial Direction";
-      return frame;
-    }
-    frame.medial = normalized(mean);
   }
+  comm.sum(sums, 5);
+  const Vec3 mean = sums[4] > 0.0 ? (1.0 / sums[4]) * Vec3{ sums[0], sums[1], sums[2] } : Vec3{};
+  const double spread = sums[4] > 0.0 ? sums[3] / sums[4] : 0.0;
+  if (length(mean) < 0.15 * spread || spread <= 0.0)
+  {
+    return "the top of the stem is symmetric about its axis, so there is no neck to tell "
+           "medial from lateral: set Medial Direction";
+  }
+  frame.medial = normalized(mean);
+  return std::string();
+}
 
-  // Anterior: from the side, or from the LPS patient frame (anterior is -y).
-  const Vec3 rightAnterior = normalized(cross(frame.medial, axis));
+/// Anterior: from the side, or from the LPS patient frame (anterior is -y); "" or the reason it
+/// fails.
+std::string anteriorDirection(const FrameOverrides& overrides, StemFrame& frame)
+{
+  const Vec3 rightAnterior = normalized(cross(frame.medial, frame.axis));
   if (overrides.side == 2)
   {
     frame.anterior = rightAnterior;
@@ -504,83 +511,112 @@ StemFrame findStemFrame(const std::vector<Vec3>& points,
   {
     if (std::abs(rightAnterior.y) < 0.3)
     {
-      frame.problem = "the stem's anterior-posterior direction is far from the patient frame's "
-                      "y axis, so anterior cannot be read from LPS coordinates: set Side";
-      return frame;
+      return "the stem's anterior-posterior direction is far from the patient frame's y axis, "
+             "so anterior cannot be read from LPS coordinates: set Side";
     }
     frame.anterior = rightAnterior.y < 0.0 ? rightAnterior : -1.0 * rightAnterior;
   }
   frame.rightSide = dot(frame.anterior, rightAnterior) > 0.0;
+  return std::string();
+}
 
-  // Proximal limit: given, or the calcar, where the medial outline starts leaning into the neck.
-  if (overrides.proximalLimit >= 0.0)
+/// The calcar's height above the tip, where the medial outline starts leaning into the neck;
+/// NaN when it never does.
+double calcarHeight(const std::vector<Vec3>& points, const StemFrame& frame, const Collective& comm)
+{
+  const int binCount = std::max(1, static_cast<int>(std::ceil(frame.height)) + 1);
+  std::vector<double> extent(static_cast<std::size_t>(binCount), -Huge);
+  for (const Vec3& p : points)
   {
-    frame.proximalLimit = overrides.proximalLimit;
+    // Only the medial half: a level with lateral points alone says nothing of the outline.
+    const Vec3 d = p - frame.tip;
+    const double towardsMedial = dot(d, frame.medial);
+    if (towardsMedial > 0.0)
+    {
+      const int bin = std::clamp(static_cast<int>(dot(d, frame.axis)), 0, binCount - 1);
+      extent[bin] = std::max(extent[bin], towardsMedial);
+    }
   }
-  else
+  comm.maximum(extent.data(), binCount);
+  std::vector<int> filled;
+  for (int bin = 0; bin < binCount; ++bin)
   {
-    const int binCount = std::max(1, static_cast<int>(std::ceil(frame.height)) + 1);
-    std::vector<double> extent(static_cast<std::size_t>(binCount), -Huge);
-    for (const Vec3& p : points)
+    if (extent[bin] > -Huge)
     {
-      // Only the medial half: a level with lateral points alone says nothing of the outline.
-      const Vec3 d = p - frame.tip;
-      const double towardsMedial = dot(d, frame.medial);
-      if (towardsMedial > 0.0)
-      {
-        const int bin = std::clamp(static_cast<int>(dot(d, axis)), 0, binCount - 1);
-        extent[bin] = std::max(extent[bin], towardsMedial);
-      }
+      filled.push_back(bin);
     }
-    comm.maximum(extent.data(), binCount);
-    std::vector<int> filled;
-    for (int bin = 0; bin < binCount; ++bin)
+  }
+  // The outline is the upper envelope: a level whose outermost vertex lies on the rounded
+  // rim, not at the widest point, would read as a dent. Take the maximum over +-2 mm.
+  std::vector<double> envelope(extent.size(), -Huge);
+  for (const int bin : filled)
+  {
+    for (int other = std::max(0, bin - 2); other <= std::min(binCount - 1, bin + 2); ++other)
     {
-      if (extent[bin] > -Huge)
-      {
-        filled.push_back(bin);
-      }
+      envelope[bin] = std::max(envelope[bin], extent[other]);
     }
-    // The outline is the upper envelope: a level whose outermost vertex lies on the rounded
-    // rim, not at the widest point, would read as a dent. Take the maximum over +-2 mm.
-    std::vector<double> envelope(extent.size(), -Huge);
-    for (const int bin : filled)
+  }
+  for (std::size_t a = 0; a < filled.size(); ++a)
+  {
+    if (filled[a] < 0.5 * frame.height)
     {
-      for (int other = std::max(0, bin - 2); other <= std::min(binCount - 1, bin + 2); ++other)
-      {
-        envelope[bin] = std::max(envelope[bin], extent[other]);
-      }
+      continue;
     }
-    extent = envelope;
-    frame.proximalLimit = NaN;
-    for (std::size_t a = 0; a < filled.size(); ++a)
+    std::size_t b = a + 1;
+    while (b < filled.size() && filled[b] - filled[a] < 4)
     {
-      if (filled[a] < 0.5 * frame.height)
-      {
-        continue;
-      }
-      std::size_t b = a + 1;
-      while (b < filled.size() && filled[b] - filled[a] < 4)
-      {
-        ++b;
-      }
-      if (b >= filled.size())
-      {
-        break;
-      }
-      const double slope = (extent[filled[b]] - extent[filled[a]]) / (filled[b] - filled[a]);
-      if (slope > 0.5)
-      {
-        frame.proximalLimit = 0.5 * (filled[a] + filled[b]) + 0.5;
-        break;
-      }
+      ++b;
     }
-    if (std::isnan(frame.proximalLimit))
+    if (b >= filled.size())
     {
-      frame.problem = "no calcar found (the medial outline never leans into a neck): set "
-                      "Proximal Limit";
-      return frame;
+      break;
     }
+    const double slope = (envelope[filled[b]] - envelope[filled[a]]) / (filled[b] - filled[a]);
+    if (slope > 0.5)
+    {
+      return 0.5 * (filled[a] + filled[b]) + 0.5;
+    }
+  }
+  return NaN;
+}
+} // namespace
+
+StemFrame findStemFrame(const std::vector<Vec3>& points,
+  const std::vector<probe::Triangle>& triangles,
+  const std::vector<double>& areas,
+  const FrameOverrides& overrides,
+  const Collective& comm)
+{
+  StemFrame frame;
+  Vec3 centroid;
+  Vec3 axis;
+  double low = 0.0;
+  double high = 0.0;
+  frame.problem = stemAxis(points, triangles, areas, overrides, comm, centroid, axis, low, high);
+  if (!frame.problem.empty())
+  {
+    return frame;
+  }
+  frame.axis = axis;
+  frame.tip = centroid + low * axis;
+  frame.height = high - low;
+  frame.problem = medialDirection(points, areas, overrides, comm, frame);
+  if (frame.problem.empty())
+  {
+    frame.problem = anteriorDirection(overrides, frame);
+  }
+  if (!frame.problem.empty())
+  {
+    return frame;
+  }
+  // Proximal limit: given, or the calcar.
+  frame.proximalLimit =
+    overrides.proximalLimit >= 0.0 ? overrides.proximalLimit : calcarHeight(points, frame, comm);
+  if (std::isnan(frame.proximalLimit))
+  {
+    frame.problem = "no calcar found (the medial outline never leans into a neck): set "
+                    "Proximal Limit";
+    return frame;
   }
   frame.valid = true;
   return frame;
