@@ -2126,14 +2126,13 @@ bool ClosestPointFinder::closest(Vec3 query,
   return true;
 }
 
-TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
+namespace
 {
-  TriangleMesh result;
-  if (const std::int64_t notFinite = countNonFinite(input.points))
-  {
-    report.problem = nonFinitePointsProblem(notFinite);
-    return result;
-  }
+/// The input's points without exact duplicates, numbered along a Morton (Z-order) curve, ties
+/// by coordinates; `merged` maps each input point to its number.
+std::vector<Vec3> mergeDuplicatePoints(const TriangleMesh& input, LargeArray<std::int64_t>& merged)
+{
+  std::vector<Vec3> points;
   // Exact duplicate points. The points are numbered along a Morton (Z-order) curve, ties by
   // coordinates, and the triangles sorted below, so that the same surface gives the same
   // remeshing whatever its input order (an STL, or the pieces of a distributed surface gathered
@@ -2181,28 +2180,29 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
     }
     k = end;
   }
-  LargeArray<std::int64_t> merged(pointCount);
-  result.points.reserve(pointCount);
-  adviseHugePages(result.points);
+  merged.assign(pointCount, 0);
+  points.reserve(pointCount);
+  adviseHugePages(points);
   for (std::size_t k = 0; k < pointCount; ++k)
   {
     const std::int64_t i = curve[k].second;
     if (k == 0 || coordinates(curve[k - 1].second) != coordinates(i))
     {
-      result.points.push_back(input.points[i]);
+      points.push_back(input.points[i]);
     }
-    merged[i] = static_cast<std::int64_t>(result.points.size()) - 1;
+    merged[i] = static_cast<std::int64_t>(points.size()) - 1;
   }
-  report.mergedPoints = static_cast<std::int64_t>(pointCount - result.points.size());
-  // (see MaximumSize)
-  if (result.points.size() > MaximumSize || input.triangles.size() > MaximumSize)
-  {
-    report.problem = "the surface has " + std::to_string(input.triangles.size()) +
-      " triangles: too many to remesh (at most 500 million)";
-    result.triangles.clear();
-    return result;
-  }
+  return points;
+}
 
+/// The triangles over the merged points, without degenerate and repeated ones, in canonical
+/// order; counts the dropped ones in `report`.
+std::vector<probe::Triangle> canonicalTriangles(const TriangleMesh& input,
+  const LargeArray<std::int64_t>& merged,
+  const std::vector<Vec3>& points,
+  Repair& report)
+{
+  std::vector<probe::Triangle> triangles;
   // Degenerate and repeated triangles (of repeated ones, the first is kept), in one sort by
   // their corners in increasing order: that order, with each triangle starting at its smallest
   // corner (same orientation), is the canonical order of the result.
@@ -2215,8 +2215,8 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
     std::sort(keys[index].first.begin(), keys[index].first.end());
   }
   std::sort(keys.begin(), keys.end());
-  result.triangles.reserve(triangleCount);
-  adviseHugePages(result.triangles);
+  triangles.reserve(triangleCount);
+  adviseHugePages(triangles);
   for (std::size_t k = 0; k < triangleCount; ++k)
   {
     const auto& corners = keys[k].first;
@@ -2228,8 +2228,7 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
     }
     const auto& t = input.triangles[keys[k].second];
     probe::Triangle m = { merged[t[0]], merged[t[1]], merged[t[2]] };
-    const double area = length(
-      cross(result.points[m[1]] - result.points[m[0]], result.points[m[2]] - result.points[m[0]]));
+    const double area = length(cross(points[m[1]] - points[m[0]], points[m[2]] - points[m[0]]));
     if (area <= 1e-14)
     {
       ++report.droppedTriangles;
@@ -2239,28 +2238,26 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
     {
       m = { m[1], m[2], m[0] };
     }
-    result.triangles.push_back(m);
+    triangles.push_back(m);
   }
 
-  // Non-manifold edges cannot be remeshed: refuse them with the count.
-  std::int64_t nonManifold = 0;
-  LargeArray<std::int32_t> across =
-    findEdgeNeighbours(result.points.size(), result.triangles, nonManifold);
-  if (nonManifold > 0)
-  {
-    report.problem = std::to_string(nonManifold) +
-      " edges are shared by more than two triangles (a non-manifold surface); clean it first, "
-      "for example with Extract Surface and Clean, or fix it in the CAD export";
-    return result;
-  }
+  return triangles;
+}
 
+/// Turns the triangles to one consistent orientation, then outward by the signed volume;
+/// counts the turned ones in `report`. `across` holds each triangle's edge neighbours.
+void orientOutward(const std::vector<Vec3>& points,
+  std::vector<probe::Triangle>& triangles,
+  LargeArray<std::int32_t>& across,
+  Repair& report)
+{
   // Orientation: consistent (a breadth-first walk over the edges turns each neighbour that runs
   // an edge the same way), then outward by the signed volume.
-  LargeArray<char> flipped(result.triangles.size(), 0);
-  LargeArray<char> visited(result.triangles.size(), 0);
+  LargeArray<char> flipped(triangles.size(), 0);
+  LargeArray<char> visited(triangles.size(), 0);
   LargeArray<std::int32_t> queue;
-  queue.reserve(result.triangles.size());
-  for (std::size_t seed = 0; seed < result.triangles.size(); ++seed)
+  queue.reserve(triangles.size());
+  for (std::size_t seed = 0; seed < triangles.size(); ++seed)
   {
     if (visited[seed])
     {
@@ -2280,9 +2277,9 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
         }
         visited[other] = 1;
         queue.push_back(other);
-        const std::int64_t a = result.triangles[t][k];
-        const std::int64_t b = result.triangles[t][(k + 1) % 3];
-        probe::Triangle& neighbour = result.triangles[other];
+        const std::int64_t a = triangles[t][k];
+        const std::int64_t b = triangles[t][(k + 1) % 3];
+        probe::Triangle& neighbour = triangles[other];
         for (int j = 0; j < 3; ++j)
         {
           if (neighbour[j] == a && neighbour[(j + 1) % 3] == b)
@@ -2299,23 +2296,61 @@ TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
     }
   }
   Vec3 centroid;
-  for (const Vec3& p : result.points)
+  for (const Vec3& p : points)
   {
     centroid = centroid + p;
   }
-  if (!result.points.empty())
+  if (!points.empty())
   {
-    centroid = (1.0 / result.points.size()) * centroid;
+    centroid = (1.0 / points.size()) * centroid;
   }
-  const bool inward = probe::signedVolume(result.points, result.triangles, centroid) < 0.0;
-  for (std::size_t t = 0; t < result.triangles.size(); ++t)
+  const bool inward = probe::signedVolume(points, triangles, centroid) < 0.0;
+  for (std::size_t t = 0; t < triangles.size(); ++t)
   {
     if (inward)
     {
-      std::swap(result.triangles[t][1], result.triangles[t][2]);
+      std::swap(triangles[t][1], triangles[t][2]);
     }
     report.flippedTriangles += (flipped[t] != 0) != inward ? 1 : 0;
   }
+}
+} // namespace
+
+TriangleMesh repairSurface(const TriangleMesh& input, Repair& report)
+{
+  TriangleMesh result;
+  if (const std::int64_t notFinite = countNonFinite(input.points))
+  {
+    report.problem = nonFinitePointsProblem(notFinite);
+    return result;
+  }
+  LargeArray<std::int64_t> merged;
+  result.points = mergeDuplicatePoints(input, merged);
+  report.mergedPoints = static_cast<std::int64_t>(input.points.size() - result.points.size());
+  // (see MaximumSize)
+  if (result.points.size() > MaximumSize || input.triangles.size() > MaximumSize)
+  {
+    report.problem = "the surface has " + std::to_string(input.triangles.size()) +
+      " triangles: too many to remesh (at most 500 million)";
+    result.triangles.clear();
+    return result;
+  }
+
+  result.triangles = canonicalTriangles(input, merged, result.points, report);
+
+  // Non-manifold edges cannot be remeshed: refuse them with the count.
+  std::int64_t nonManifold = 0;
+  LargeArray<std::int32_t> across =
+    findEdgeNeighbours(result.points.size(), result.triangles, nonManifold);
+  if (nonManifold > 0)
+  {
+    report.problem = std::to_string(nonManifold) +
+      " edges are shared by more than two triangles (a non-manifold surface); clean it first, "
+      "for example with Extract Surface and Clean, or fix it in the CAD export";
+    return result;
+  }
+
+  orientOutward(result.points, result.triangles, across, report);
   return result;
 }
 
