@@ -4,6 +4,7 @@
 //
 //   build/bin/ibcBenchmarkImplantRemesh [chord tolerance, default 0.00025 mm, 1M triangles]
 //   [iterations]
+#include "ibcBenchmarkRecord.h"
 #include "ibcRemesh.h"
 #include "ibcSMP.h"
 #include "ibcTHAPhantomModel.h"
@@ -32,6 +33,10 @@ void report(const char* what,
   const auto start = std::chrono::steady_clock::now();
   const remesh::Quality q = remesh::measureQuality(output, input);
   const double measureTime = seconds(start);
+  const std::string measure = std::string(what) + " (" + std::to_string(input.triangles.size()) +
+    " CAD triangles to " + std::to_string(output.points.size()) + " points, minimum angle " +
+    std::to_string(static_cast<int>(q.minimumAngle)) + " deg)";
+  ibc::recordBenchmark("remesh (C++)", measure.c_str(), time, NAN, NAN, "s");
   std::printf("%s: %zu points, %zu triangles in %.2f s\n",
     what,
     output.points.size(),

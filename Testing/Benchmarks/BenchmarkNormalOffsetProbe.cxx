@@ -5,6 +5,7 @@
 //   build/bin/ibcBenchmarkNormalOffsetProbe [--large]
 //
 // A 512 x 512 x 400 int16 volume; a sphere surface of about 240k points (2.4M with --large).
+#include "ibcBenchmarkRecord.h"
 #include "ibcNormalProbe.h"
 #include "vtkNormalOffsetProbe.h"
 
@@ -25,7 +26,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <thread>
+#include <string>
 #include <vector>
 
 namespace
@@ -219,6 +222,22 @@ int main(int argc, char* argv[])
       filter->Modified();
       filter->Update();
     });
+  const std::string points = std::to_string(pointCount) + " points";
+  ibc::recordBenchmark("probe kernel (C++)", ("vtkProbeFilter, 1 thread, " + points).c_str(),
+    baselineRate / 1e6, NAN, NAN, "M points/s");
+  ibc::recordBenchmark("probe kernel (C++)", "single offset, linear, 1 thread", single1 / 1e6, NAN,
+    NAN, "M samples/s", single1 / baselineRate, "vtkProbeFilter, 1 thread");
+  ibc::recordBenchmark("probe kernel (C++)",
+    ("single offset, linear, " + std::to_string(threads) + " threads").c_str(), singleN / 1e6, NAN,
+    NAN, "M samples/s", singleN / baselineRate, "vtkProbeFilter, 1 thread");
+  ibc::recordBenchmark("probe kernel (C++)", "25-sample profile, 1 thread", profile1 / 1e6, NAN,
+    NAN, "M samples/s", profile1 / baselineRate, "vtkProbeFilter, 1 thread");
+  ibc::recordBenchmark("probe kernel (C++)",
+    ("25-sample profile, " + std::to_string(threads) + " threads").c_str(), profileN / 1e6, NAN,
+    NAN, "M samples/s", profileN / profile1, "the same, 1 thread");
+  ibc::recordBenchmark("probe kernel (C++)",
+    ("whole filter, automatic, " + std::to_string(threads) + " threads, " + points).c_str(),
+    filterTime, NAN, NAN, "s", baselineTime / filterTime, "vtkProbeFilter at the vertices");
   std::printf("Normal Offset Probe filter, automatic mode with normals, %d threads: %.3f s "
               "(%.2f M points/s; vtkProbeFilter at the vertices: %.3f s)\n",
     threads,

@@ -15,6 +15,8 @@ from paraview import servermanager
 from paraview.simple import *  # noqa: F401,F403
 from vtkmodules.vtkFiltersCore import vtkProbeFilter
 
+from ibcbench import record
+
 parser = argparse.ArgumentParser()
 here = os.path.dirname(os.path.abspath(__file__))
 parser.add_argument("--plugin", default=os.path.join(
@@ -59,11 +61,14 @@ def run_reference():
 
 
 base = run_reference()
+record("probe filter (pvpython)", "vtkProbeFilter at %d vertices" % points, *base)
 print("%d surface points; vtkProbeFilter at the vertices: %.4f s (%.4f-%.4f), %.2f M points/s"
       % (points, base[0], base[1], base[2], points / base[0] / 1e6))
 for label, options in [("Metal Corrected (default)", dict()),
                        ("Automatic", dict(Mode="Automatic")),
                        ("Single Offset 3 mm", dict(Mode="Single Offset", Offset=3.0))]:
     measured = median_time(lambda: NormalOffsetProbe(Input=stem, Source=OutputPort(phantom, 0), **options))
+    record("probe filter (pvpython)", "%s at %d vertices" % (label, points), *measured,
+           ratio=base[0] / measured[0], baseline="vtkProbeFilter at the vertices")
     print("%-28s %.4f s (%.4f-%.4f), %.2f M points/s, %.2fx vtkProbeFilter"
           % (label, measured[0], measured[1], measured[2], points / measured[0] / 1e6, base[0] / measured[0]))

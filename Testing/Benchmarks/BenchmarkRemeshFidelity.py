@@ -18,6 +18,9 @@ from paraview.simple import *  # noqa: F401,F403
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Python"))
 import ibctest  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ibcbench import record, summary  # noqa: E402
+
 parser = argparse.ArgumentParser()
 parser.add_argument("--runs", type=int, default=3)
 args = parser.parse_args()
@@ -49,6 +52,8 @@ def row(name, mode, data, seconds):
         name, mode, data.GetNumberOfPoints(), statistics.median(seconds), min(seconds), max(seconds),
         value("DeviationInputToOutput"), value("DeviationOutputToInput"),
         100 * value("ShareAbove30Degrees"), value("EdgeLengthCV")))
+    record("remesh (pvpython)", "%s, %s: %d points, Hausdorff %.3f mm" % (
+        name, mode, data.GetNumberOfPoints(), value("HausdorffDistance")), *summary(seconds))
     return value("HausdorffDistance")
 
 
