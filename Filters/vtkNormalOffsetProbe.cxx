@@ -18,6 +18,7 @@
 #include <vtkInformation.h>
 #include <vtkInformationVector.h>
 #include <vtkIntArray.h>
+#include <vtkLogger.h>
 #include <vtkMatrix4x4.h>
 #include <vtkMultiProcessController.h>
 #include <vtkNew.h>
@@ -50,6 +51,9 @@ namespace
 using Triangle = ibc::probe::Triangle;
 
 /// Why most points could not be sampled, in words a user can act on.
+// The share of points read farther out than Contact Distance from which the probe warns.
+constexpr double NotableShareReadFartherOut = 0.05;
+
 std::string likelyCause(const double surfaceBounds[6], const double volumeBounds[6])
 {
   auto overlaps = [&](const double b[6])
@@ -785,7 +789,19 @@ void vtkNormalOffsetProbe::ReportMetalModel(vtkPolyData* output,
                  "End)";
     }
     message << ".";
-    vtkWarningMacro(<< message.str());
+    // A warning (in the GUI it opens the Output Messages window) only where the user should
+    // look: a profile the metal hides entirely, or a notable share read farther out. A few
+    // points at sharp corners are usual; the counts stay in the field data.
+    const double share =
+      static_cast<double>(counts[1] + counts[2]) / std::max<std::int64_t>(1, total);
+    if (counts[2] > 0 || share >= NotableShareReadFartherOut)
+    {
+      vtkWarningMacro(<< message.str());
+    }
+    else
+    {
+      vtkLog(INFO, << message.str());
+    }
   }
 }
 
