@@ -106,6 +106,34 @@ void fillZoneTable(vtkTable* table,
     table->AddColumn(column);
   }
 }
+/// The stem's frame in the field data, for the pictures and the report.
+void addFrame(vtkFieldData* fieldData, const contact::StemFrame& frame, double tipZoneLength)
+{
+  fieldData->AddArray(ibc::fieldVector("StemTipPoint", frame.tip));
+  fieldData->AddArray(ibc::fieldVector("StemAxisDirection", frame.axis));
+  fieldData->AddArray(ibc::fieldVector("StemMedialDirection", frame.medial));
+  fieldData->AddArray(ibc::fieldVector("StemAnteriorDirection", frame.anterior));
+  fieldData->AddArray(ibc::fieldScalar("ProximalLimit", frame.proximalLimit));
+  fieldData->AddArray(ibc::fieldScalar("TipZoneLength", tipZoneLength));
+  fieldData->AddArray(ibc::fieldScalar("StemHeight", frame.height));
+  vtkNew<vtkStringArray> sideArray;
+  sideArray->SetName("Side");
+  sideArray->InsertNextValue(frame.rightSide ? "Right" : "Left");
+  fieldData->AddArray(sideArray);
+}
+
+/// The table's rows: the whole stem (0), then the zones of the chosen views.
+std::vector<int> tableZones(contact::ZoneSet zoneSet)
+{
+  std::vector<int> zones{ 0 };
+  const int firstZone = zoneSet == contact::ZoneSet::Lateral ? 8 : 1;
+  const int lastZone = zoneSet == contact::ZoneSet::AnteroPosterior ? 7 : 14;
+  for (int zone = firstZone; zone <= lastZone; ++zone)
+  {
+    zones.push_back(zone);
+  }
+  return zones;
+}
 } // namespace
 
 vtkGruenZoneStats::vtkGruenZoneStats()
@@ -124,6 +152,20 @@ int vtkGruenZoneStats::FillOutputPortInformation(int port, vtkInformation* info)
 {
   info->Set(vtkDataObject::DATA_TYPE_NAME(), port == 0 ? "vtkPolyData" : "vtkTable");
   return 1;
+}
+
+contact::FrameOverrides vtkGruenZoneStats::FrameSettings() const
+{
+  contact::FrameOverrides overrides;
+  overrides.useAxis = this->UseAxisDirection;
+  overrides.axis = { this->AxisDirection[0], this->AxisDirection[1], this->AxisDirection[2] };
+  overrides.useMedial = this->UseMedialDirection;
+  overrides.medial = {
+    this->MedialDirection[0], this->MedialDirection[1], this->MedialDirection[2]
+  };
+  overrides.side = this->Side;
+  overrides.proximalLimit = this->ProximalLimit;
+  return overrides;
 }
 
 int vtkGruenZoneStats::RequestData(vtkInformation*,
@@ -176,17 +218,8 @@ int vtkGruenZoneStats::RequestData(vtkInformation*,
   }
   this->UpdateProgress(0.2);
 
-  contact::FrameOverrides overrides;
-  overrides.useAxis = this->UseAxisDirection;
-  overrides.axis = { this->AxisDirection[0], this->AxisDirection[1], this->AxisDirection[2] };
-  overrides.useMedial = this->UseMedialDirection;
-  overrides.medial = {
-    this->MedialDirection[0], this->MedialDirection[1], this->MedialDirection[2]
-  };
-  overrides.side = this->Side;
-  overrides.proximalLimit = this->ProximalLimit;
   const contact::StemFrame frame =
-    contact::findStemFrame(points, triangles, areas, overrides, comm);
+    contact::findStemFrame(points, triangles, areas, this->FrameSettings(), comm);
   if (!frame.valid)
   {
     vtkErrorMacro("Cannot find the stem's frame: " << frame.problem << ".");
@@ -205,18 +238,7 @@ int vtkGruenZoneStats::RequestData(vtkInformation*,
     zoneArray->SetValue(static_cast<vtkIdType>(i), static_cast<unsigned char>(zones[i]));
   }
   output->GetPointData()->AddArray(zoneArray);
-  vtkFieldData* fieldData = output->GetFieldData();
-  fieldData->AddArray(ibc::fieldVector("StemTipPoint", frame.tip));
-  fieldData->AddArray(ibc::fieldVector("StemAxisDirection", frame.axis));
-  fieldData->AddArray(ibc::fieldVector("StemMedialDirection", frame.medial));
-  fieldData->AddArray(ibc::fieldVector("StemAnteriorDirection", frame.anterior));
-  fieldData->AddArray(ibc::fieldScalar("ProximalLimit", frame.proximalLimit));
-  fieldData->AddArray(ibc::fieldScalar("TipZoneLength", this->TipZoneLength));
-  fieldData->AddArray(ibc::fieldScalar("StemHeight", frame.height));
-  vtkNew<vtkStringArray> sideArray;
-  sideArray->SetName("Side");
-  sideArray->InsertNextValue(frame.rightSide ? "Right" : "Left");
-  fieldData->AddArray(sideArray);
+  addFrame(output->GetFieldData(), frame, this->TipZoneLength);
 
   // The table.
   std::vector<double> values = ibc::firstComponent(valueArray);
@@ -229,13 +251,7 @@ int vtkGruenZoneStats::RequestData(vtkInformation*,
   const std::vector<char> owned = ibc::ownedPoints(points,
     ibc::probe::openEdgeVertices(static_cast<std::int64_t>(points.size()), triangles),
     comm);
-  std::vector<int> zoneList{ 0 };
-  const int firstZone = zoneSet == contact::ZoneSet::Lateral ? 8 : 1;
-  const int lastZone = zoneSet == contact::ZoneSet::AnteroPosterior ? 7 : 14;
-  for (int zone = firstZone; zone <= lastZone; ++zone)
-  {
-    zoneList.push_back(zone);
-  }
+  const std::vector<int> zoneList = tableZones(zoneSet);
   // The probe's interface widths and confidences, where the metal-corrected mode made them.
   bool withWidths = false;
   bool withConfidences = false;

@@ -23,6 +23,7 @@
 #define vtkGruenZoneStats_h
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
+#include "ibcContactStatistics.h"            // for FrameOverrides
 #include "vtkPolyDataAlgorithm.h"
 
 class vtkMultiProcessController;
@@ -85,6 +86,9 @@ protected:
   vtkMultiProcessController* Controller = nullptr;
 
 private:
+  /// The frame settings the user gave (axis, medial direction, side, proximal limit).
+  ibc::contact::FrameOverrides FrameSettings() const;
+
   vtkGruenZoneStats(const vtkGruenZoneStats&) = delete;
   void operator=(const vtkGruenZoneStats&) = delete;
 };
