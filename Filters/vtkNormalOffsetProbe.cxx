@@ -549,6 +549,25 @@ probe::SamplingPlan vtkNormalOffsetProbe::MakeSamplingPlan()
   return plan;
 }
 
+ibc::contact::ContactRule vtkNormalOffsetProbe::MakeContactRule(
+  const probe::SamplingPlan& plan) const
+{
+  ibc::contact::ContactRule rule;
+  rule.contactDistance = this->ContactDistance;
+  rule.boneThresholdHU = this->BoneThreshold;
+  rule.maximumInterfaceSearch = std::max(0.5, plan.profileEnd);
+  return rule;
+}
+
+probe::AutomaticRule vtkNormalOffsetProbe::MakeAutomaticRule() const
+{
+  probe::AutomaticRule rule;
+  rule.slopeThreshold = this->SlopeThreshold;
+  rule.bandWidth = this->BandWidth;
+  rule.margin = this->Margin;
+  return rule;
+}
+
 void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   bool hasVoxels,
   const std::vector<Vec3>& points,
@@ -588,14 +607,8 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
     }
     this->UpdateProgress(0.3);
   }
-  ibc::contact::ContactRule contactRule;
-  contactRule.contactDistance = this->ContactDistance;
-  contactRule.boneThresholdHU = this->BoneThreshold;
-  contactRule.maximumInterfaceSearch = std::max(0.5, plan.profileEnd);
-  probe::AutomaticRule rule;
-  rule.slopeThreshold = this->SlopeThreshold;
-  rule.bandWidth = this->BandWidth;
-  rule.margin = this->Margin;
+  const ibc::contact::ContactRule contactRule = this->MakeContactRule(plan);
+  const probe::AutomaticRule rule = this->MakeAutomaticRule();
 
   // With Store Profile, the metal-corrected mode also keeps what it read: the tissue profile with
   // the metal term taken out (NaN where the metal hides the tissue).

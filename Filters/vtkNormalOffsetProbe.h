@@ -141,10 +141,13 @@ protected:
     bool anyTriangles,
     const ibc::Collective& comm,
     std::vector<ibc::Vec3>& normals);
-  /// Samples every vertex's profile in the mode chosen and reads it into `readings`, which go to
-  /// the output with the field data of the metal-corrected mode.
   /// The sampling plan the properties describe (a warning when the profile is one point).
   ibc::probe::SamplingPlan MakeSamplingPlan();
+  /// How the metal-corrected and the automatic modes read a profile, from the properties.
+  ibc::contact::ContactRule MakeContactRule(const ibc::probe::SamplingPlan& plan) const;
+  ibc::probe::AutomaticRule MakeAutomaticRule() const;
+  /// Samples every vertex's profile in the mode chosen and reads it into `readings`, which go to
+  /// the output with the field data of the metal-corrected mode.
   void ReadProfiles(const ibc::probe::VolumeBlock& block,
     bool hasVoxels,
     const std::vector<ibc::Vec3>& points,
