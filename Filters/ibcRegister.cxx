@@ -567,18 +567,7 @@ std::string inputProblem(const remesh::TriangleMesh& moving,
       return std::string(name) + ": " + nonFinitePointsProblem(notFinite);
     }
   }
-  auto diagonal = [](const std::vector<Vec3>& points)
-  {
-    Vec3 low{ 1e300, 1e300, 1e300 };
-    Vec3 high{ -1e300, -1e300, -1e300 };
-    for (const Vec3& p : points)
-    {
-      low = { std::min(low.x, p.x), std::min(low.y, p.y), std::min(low.z, p.z) };
-      high = { std::max(high.x, p.x), std::max(high.y, p.y), std::max(high.z, p.z) };
-    }
-    return length(high - low);
-  };
-  const double sizeRatio = diagonal(moving.points) / diagonal(target.points);
+  const double sizeRatio = boundingDiagonal(moving.points) / boundingDiagonal(target.points);
   if (!allowScaling && (sizeRatio > 20.0 || sizeRatio < 0.05))
   {
     std::ostringstream message;
