@@ -8,6 +8,7 @@
 
 #include <vtkCellArray.h>
 #include <vtkDoubleArray.h>
+#include <vtkExecutive.h>
 #include <vtkFieldData.h>
 #include <vtkFloatArray.h>
 #include <vtkFlyingEdges3D.h>
@@ -56,7 +57,12 @@ vtkTypeBool vtkTHAPhantom::ProcessRequest(vtkInformation* request,
   }
   if (request->Has(vtkDemandDrivenPipeline::REQUEST_DATA()))
   {
-    return this->RequestData(outputs);
+    // Which port asked: a consumer of the surface alone (Implant Remesh) does not need the
+    // volume, and under MPI would otherwise make the whole volume on every rank.
+    const int port = request->Has(vtkExecutive::FROM_OUTPUT_PORT())
+      ? request->Get(vtkExecutive::FROM_OUTPUT_PORT())
+      : -1;
+    return this->RequestData(outputs, port != 1);
   }
   return this->Superclass::ProcessRequest(request, inputs, outputs);
 }
@@ -128,10 +134,10 @@ int vtkTHAPhantom::RequestInformation(vtkInformationVector* outputs)
   return 1;
 }
 
-int vtkTHAPhantom::RequestData(vtkInformationVector* outputs)
+int vtkTHAPhantom::RequestData(vtkInformationVector* outputs, bool volumeAsked)
 {
   const ibc::phantom::PhantomModel model(parametersOf(this));
-  this->WriteVolume(model, outputs->GetInformationObject(0));
+  this->WriteVolume(model, outputs->GetInformationObject(0), volumeAsked);
   this->WriteSurface(model, outputs->GetInformationObject(1));
   this->UpdateProgress(1.0);
   return 1;
@@ -159,7 +165,9 @@ void storeHU(const std::vector<float>& hu, vtkDataArray* scalars, vtkIdType offs
 }
 } // namespace
 
-void vtkTHAPhantom::WriteVolume(const ibc::phantom::PhantomModel& model, vtkInformation* imageInfo)
+void vtkTHAPhantom::WriteVolume(const ibc::phantom::PhantomModel& model,
+  vtkInformation* imageInfo,
+  bool asked)
 {
   // Only the requested extent.
   vtkImageData* image = vtkImageData::GetData(imageInfo);
@@ -180,6 +188,15 @@ void vtkTHAPhantom::WriteVolume(const ibc::phantom::PhantomModel& model, vtkInfo
   }
   double origin[3];
   model.origin(origin);
+  if (!asked)
+  {
+    // Only the surface was asked for: an empty volume; a later request for it makes it (the
+    // executive sees that its extent holds no voxels).
+    image->SetExtent(0, -1, 0, -1, 0, -1);
+    image->SetOrigin(origin);
+    image->SetSpacing(this->Spacing);
+    return;
+  }
   image->SetExtent(extent);
   image->SetOrigin(origin);
   image->SetSpacing(this->Spacing);

@@ -181,8 +181,9 @@ protected:
 
   int FillOutputPortInformation(int port, vtkInformation* info) override;
   int RequestInformation(vtkInformationVector* outputs);
-  int RequestData(vtkInformationVector* outputs);
-  void WriteVolume(const ibc::phantom::PhantomModel& model, vtkInformation* imageInfo);
+  /// volumeAsked false: only the surface's port asked for data (the volume is left empty).
+  int RequestData(vtkInformationVector* outputs, bool volumeAsked);
+  void WriteVolume(const ibc::phantom::PhantomModel& model, vtkInformation* imageInfo, bool asked);
   void WriteSurface(const ibc::phantom::PhantomModel& model, vtkInformation* surfaceInfo);
   ibc::phantom::Surface SegmentedExport(const ibc::phantom::PhantomModel& model) const;
 
