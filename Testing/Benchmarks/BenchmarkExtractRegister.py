@@ -23,7 +23,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "Python"))
 sys.path.insert(0, here)
 import ibctest  # noqa: E402
-from ibcbench import record, summary  # noqa: E402
+from ibcbench import record, summary, time_filter  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--runs", type=int, default=3)
@@ -33,15 +33,7 @@ ibctest.load_plugin(globals())
 
 def timed(make):
     """Wall times of `runs` fresh filters, and the last output."""
-    times = []
-    for _ in range(args.runs):
-        proxy = make()
-        start = time.perf_counter()
-        proxy.UpdatePipeline()
-        times.append(time.perf_counter() - start)
-        data = servermanager.Fetch(proxy)
-        Delete(proxy)
-    return data, times
+    return time_filter(make, args.runs, fetch=True)
 
 
 def vertex_rms(a, b):

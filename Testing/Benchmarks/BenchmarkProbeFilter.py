@@ -15,7 +15,7 @@ from paraview import servermanager
 from paraview.simple import *  # noqa: F401,F403
 from vtkmodules.vtkFiltersCore import vtkProbeFilter
 
-from ibcbench import record
+from ibcbench import record, summary, time_filter
 
 parser = argparse.ArgumentParser()
 here = os.path.dirname(os.path.abspath(__file__))
@@ -35,14 +35,7 @@ points = stem.GetDataInformation().GetNumberOfPoints()
 
 
 def median_time(make):
-    times = []
-    for _ in range(args.runs):
-        proxy = make()
-        start = time.perf_counter()
-        proxy.UpdatePipeline()
-        times.append(time.perf_counter() - start)
-        Delete(proxy)
-    return statistics.median(times), min(times), max(times)
+    return summary(time_filter(make, args.runs)[1])
 
 
 reference = vtkProbeFilter()

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import ibctest  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ibcbench import record, summary  # noqa: E402
+from ibcbench import record, summary, time_filter  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--runs", type=int, default=3)
@@ -35,15 +35,7 @@ inputs = [
 
 def run(phantom, **properties):
     """Remeshes `runs` times with fresh filters; the last output and the wall times."""
-    seconds = []
-    for _ in range(args.runs):
-        remesh = ImplantRemesh(Input=OutputPort(phantom, 1), **properties)
-        start = time.perf_counter()
-        remesh.UpdatePipeline()
-        seconds.append(time.perf_counter() - start)
-        data = servermanager.Fetch(remesh)
-        Delete(remesh)
-    return data, seconds
+    return time_filter(lambda: ImplantRemesh(Input=OutputPort(phantom, 1), **properties), args.runs, fetch=True)
 
 
 def row(name, mode, data, seconds):

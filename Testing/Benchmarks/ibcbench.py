@@ -4,6 +4,7 @@ as Testing/Benchmarks/ibcBenchmarkRecord.h)."""
 import csv
 import os
 import statistics
+import time
 
 
 def summary(times):
@@ -19,3 +20,21 @@ def record(benchmark, measure, value, minimum=None, maximum=None, unit="s", rati
     with open(path, "a", newline="") as stream:
         csv.writer(stream).writerow([benchmark, measure, fmt(value), fmt(minimum), fmt(maximum), unit,
                                      fmt(ratio), baseline])
+
+
+def time_filter(make, runs, fetch=False):
+    """Wall times of UpdatePipeline on `runs` fresh proxies made by `make` (each deleted after),
+    and, with fetch, the last one's output fetched to the client (else None)."""
+    from paraview import servermanager
+    from paraview.simple import Delete
+    times = []
+    data = None
+    for _ in range(runs):
+        proxy = make()
+        start = time.perf_counter()
+        proxy.UpdatePipeline()
+        times.append(time.perf_counter() - start)
+        if fetch:
+            data = servermanager.Fetch(proxy)
+        Delete(proxy)
+    return data, times
