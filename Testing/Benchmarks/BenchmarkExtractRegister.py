@@ -43,6 +43,7 @@ def vertex_rms(a, b):
 
 phantom = THAPhantom(GenerateTissueLabels=0)
 ct = OutputPort(phantom, 0)
+ct.UpdatePipeline()  # the volume made before any timing (a request for the surface alone leaves it)
 truth = servermanager.Fetch(phantom, idx=1)
 voxels = phantom.GetDataInformation(0).GetNumberOfPoints()
 
