@@ -47,6 +47,16 @@ try:
     rms = registered.FieldData["RMSDistance"].GetRange()[0]
     if metal_points == 0 or not rms < 0.5:
         raise RuntimeError("Implant Extract gave %d points, Implant Register RMS %s" % (metal_points, rms))
+    # A CT whose values are not named HU (ParaView's own readers say "ImageFile" or "DICOMImage"):
+    # a filter made on it once its arrays are known names its real array, not "HU (?)".
+    wavelet = simple.Wavelet()
+    wavelet.UpdatePipeline()
+    other_probe = simple.NormalOffsetProbe(Input=simple.Sphere(Radius=5.0), Source=wavelet)
+    other_extract = simple.ImplantExtract(Input=wavelet)
+    chosen = (list(other_probe.Scalars), list(other_extract.Scalars), list(probe.Scalars))
+    if chosen != (["POINTS", "RTData"], ["POINTS", "RTData"], ["POINTS", "HU"]):
+        raise RuntimeError("Scalars on a volume without HU: %s" % (chosen,))
+    result.write("Scalars chosen %s\n" % (chosen,))
     result.write("cells %d\nHU range %s\ntable rows %d\nseries %s\nextracted %d points, registered RMS %.3f mm\n"
                  "screenshot %s\nOK\n" % (cells, hu_range, rows, series, metal_points, rms, screenshot))
 except Exception:
