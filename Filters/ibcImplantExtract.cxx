@@ -383,6 +383,15 @@ EdgeFit locateEdge(const std::vector<double>& distances,
     // The half-way level is visible: the edge is where the profile crosses it.
     fit.metalHU = metal;
     edge = downwardCrossing(distances, values, 0.5 * (metal + tissue), crossing);
+    // The spread from the quartile levels: a Gaussian edge crosses them 1.349 sigma apart.
+    const double quarter =
+      downwardCrossing(distances, values, tissue + 0.25 * (metal - tissue), crossing);
+    const double threeQuarters =
+      downwardCrossing(distances, values, tissue + 0.75 * (metal - tissue), crossing);
+    if (quarter > threeQuarters)
+    {
+      fit.sigma = (quarter - threeQuarters) / 1.349;
+    }
   }
   else
   {
@@ -733,6 +742,20 @@ EdgeCorrection moveToMetalEdges(const probe::VolumeBlock& box,
   }
   // Each vertex's profile carries CT noise: average the shifts over the neighbours.
   smoothOverMesh(correction.shift, valid, triangles, 3);
+  // A blurred curved edge's half-way level lies inside the edge by half the curvature times the
+  // blur's variance (see contact::SurfaceCurvature; 0.2 mm on a 5 mm radius with a 1.5 mm
+  // spread): put the surface back out by that much, where the spread is known from the tails.
+  if (!correction.sigmas.empty())
+  {
+    std::vector<double> sigmas = correction.sigmas;
+    const double sigma = medianInPlace(sigmas);
+    const std::vector<contact::SurfaceCurvature> curvatures = probe::surfaceCurvatures(
+      points, triangles, normals, Vec3{ 0.0, 0.0, 1.0 }, Collective(nullptr));
+    for (std::size_t v = 0; v < points.size(); ++v)
+    {
+      correction.shift[v] += valid[v] ? curvatures[v].shift(sigma, sigma) : 0.0;
+    }
+  }
   for (std::size_t v = 0; v < points.size(); ++v)
   {
     if (!valid[v])

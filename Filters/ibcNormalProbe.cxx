@@ -653,6 +653,7 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
   const std::vector<Vec3>& baseIndices,
   const std::vector<Vec3>& indexSteps,
   const std::vector<double>& sliceComponents,
+  const std::vector<contact::SurfaceCurvature>& curvatures,
   const std::vector<double>& distances,
   Interpolation interpolation,
   const Collective& comm,
@@ -706,8 +707,9 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
 
   // Every rank's records, sorted by coordinates; a point on the cut between two surface pieces
   // is kept once.
-  // Records (x, y, z, slice component, sampling kind, base, step, mm per index, samples...).
-  constexpr std::size_t Header = 14;
+  // Records (x, y, z, slice component, sampling kind, base, step, mm per index, curvature,
+  // samples...).
+  constexpr std::size_t Header = 16;
   const std::size_t width = Header + samples;
   std::vector<double> mine;
   mine.reserve(chosen.size() * width);
@@ -721,6 +723,7 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
     mine.insert(mine.end(), sampling.base, sampling.base + 3);
     mine.insert(mine.end(), sampling.step, sampling.step + 3);
     mine.insert(mine.end(), sampling.mmPerIndex, sampling.mmPerIndex + 3);
+    mine.insert(mine.end(), { curvatures[chosen[c]].sum, curvatures[chosen[c]].alongSlice });
     mine.insert(mine.end(), values.begin() + c * samples, values.begin() + (c + 1) * samples);
   }
   std::vector<double> all = mine;
@@ -752,6 +755,8 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
     std::copy(record + 5, record + 8, sampling.base);
     std::copy(record + 8, record + 11, sampling.step);
     std::copy(record + 11, record + 14, sampling.mmPerIndex);
+    sampling.curvature.sum = record[14];
+    sampling.curvature.alongSlice = record[15];
     profiles.samplings.push_back(sampling);
     profiles.values.insert(profiles.values.end(), record + Header, record + width);
   }
@@ -1191,41 +1196,19 @@ std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
 
   std::vector<Vec3> sums;
   accumulateVertexNormals(points, triangles, sums);
-
   if (comm.distributed())
   {
-    // Points on the cut between surface pieces: add the other pieces' sums, found by their
-    // exact coordinates. Only points on this piece's open edges can be shared.
-    const std::vector<char> onCut = openEdgeVertices(count, triangles);
-    std::vector<double> mine;
-    std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> cutIndex;
-    for (std::int64_t i = 0; i < count; ++i)
+    std::vector<double> flat(3 * sums.size());
+    for (std::size_t i = 0; i < sums.size(); ++i)
     {
-      if (onCut[i])
-      {
-        mine.insert(
-          mine.end(), { points[i].x, points[i].y, points[i].z, sums[i].x, sums[i].y, sums[i].z });
-        cutIndex.emplace(std::array<double, 3>{ points[i].x, points[i].y, points[i].z }, i);
-      }
+      flat[3 * i] = sums[i].x;
+      flat[3 * i + 1] = sums[i].y;
+      flat[3 * i + 2] = sums[i].z;
     }
-    std::vector<vtkIdType> lengths;
-    const std::vector<double> all = comm.gather(mine, lengths);
-    std::size_t offset = 0;
-    for (int r = 0; r < comm.size(); ++r)
+    addSumsAcrossCut(points, triangles, 3, flat, comm);
+    for (std::size_t i = 0; i < sums.size(); ++i)
     {
-      if (r != comm.rank())
-      {
-        for (std::size_t i = offset; i < offset + static_cast<std::size_t>(lengths[r]); i += 6)
-        {
-          const auto found = cutIndex.find({ all[i], all[i + 1], all[i + 2] });
-          if (found != cutIndex.end())
-          {
-            Vec3& sum = sums[found->second];
-            sum = sum + Vec3{ all[i + 3], all[i + 4], all[i + 5] };
-          }
-        }
-      }
-      offset += static_cast<std::size_t>(lengths[r]);
+      sums[i] = { flat[3 * i], flat[3 * i + 1], flat[3 * i + 2] };
     }
   }
 
@@ -1235,6 +1218,176 @@ std::vector<Vec3> computeOutwardNormals(const std::vector<Vec3>& points,
     normals[i] = normalized(sums[mergedId[i]]);
   }
   return normals;
+}
+
+void addSumsAcrossCut(const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles,
+  int width,
+  std::vector<double>& sums,
+  const Collective& comm)
+{
+  if (!comm.distributed())
+  {
+    return;
+  }
+  // Points on the cut between surface pieces: add the other pieces' sums, found by their exact
+  // coordinates. Only points on this piece's open edges can be shared.
+  const auto count = static_cast<std::int64_t>(points.size());
+  const std::vector<char> onCut = openEdgeVertices(count, triangles);
+  const std::size_t record = 3 + static_cast<std::size_t>(width);
+  std::vector<double> mine;
+  std::unordered_map<std::array<double, 3>, std::int64_t, CoordinateHash> cutIndex;
+  for (std::int64_t i = 0; i < count; ++i)
+  {
+    if (onCut[i])
+    {
+      mine.insert(mine.end(), { points[i].x, points[i].y, points[i].z });
+      mine.insert(mine.end(), sums.begin() + i * width, sums.begin() + (i + 1) * width);
+      cutIndex.emplace(std::array<double, 3>{ points[i].x, points[i].y, points[i].z }, i);
+    }
+  }
+  std::vector<vtkIdType> lengths;
+  const std::vector<double> all = comm.gather(mine, lengths);
+  std::size_t offset = 0;
+  for (int r = 0; r < comm.size(); ++r)
+  {
+    if (r != comm.rank())
+    {
+      for (std::size_t i = offset; i < offset + static_cast<std::size_t>(lengths[r]); i += record)
+      {
+        const auto found = cutIndex.find({ all[i], all[i + 1], all[i + 2] });
+        if (found != cutIndex.end())
+        {
+          for (int k = 0; k < width; ++k)
+          {
+            sums[found->second * width + k] += all[i + 3 + k];
+          }
+        }
+      }
+    }
+    offset += static_cast<std::size_t>(lengths[r]);
+  }
+}
+
+namespace
+{
+/// A unit tangent basis at a normal, the same on every rank for the same normal.
+void tangentBasis(Vec3 n, Vec3& e1, Vec3& e2)
+{
+  const Vec3 away = std::abs(n.x) <= std::abs(n.y) && std::abs(n.x) <= std::abs(n.z)
+    ? Vec3{ 1.0, 0.0, 0.0 }
+    : (std::abs(n.y) <= std::abs(n.z) ? Vec3{ 0.0, 1.0, 0.0 } : Vec3{ 0.0, 0.0, 1.0 });
+  e1 = normalized(cross(n, away));
+  e2 = cross(n, e1);
+}
+
+// Per vertex: the least-squares normal equations of the height of its neighbours over its
+// tangent plane, h = p X + q Y - (a X^2 + 2 b X Y + c Y^2) / 2 in its tangent basis: 15 entries
+// of the symmetric 5 x 5 matrix and 5 sums. The linear terms take up the vertex normal's own
+// error (an angle-weighted normal of an irregular fan tilts a little), which the normal
+// curvatures 2 h / |v|^2 alone would read as curvature, by up to 1/mm on a marching-cubes mesh.
+constexpr int HeightTerms = 5;
+constexpr double CurvatureRidge = 0.01;
+constexpr int CurvatureSums = HeightTerms * (HeightTerms + 1) / 2 + HeightTerms;
+}
+
+std::vector<contact::SurfaceCurvature> surfaceCurvatures(const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles,
+  const std::vector<Vec3>& normals,
+  Vec3 sliceAxis,
+  const Collective& comm)
+{
+  const std::size_t count = points.size();
+  std::vector<double> sums(count * CurvatureSums, 0.0);
+  std::vector<Vec3> e1(count);
+  std::vector<Vec3> e2(count);
+  for (std::size_t i = 0; i < count; ++i)
+  {
+    tangentBasis(normals[i], e1[i], e2[i]);
+  }
+  // Each edge of a triangle counts half at each of its ends: an inner edge belongs to two
+  // triangles, so the sums do not depend on how the surface is cut into pieces.
+  auto addEdge = [&](std::int64_t from, std::int64_t to)
+  {
+    const Vec3 v = points[to] - points[from];
+    const double height = dot(normals[from], v);
+    const double x = dot(v, e1[from]);
+    const double y = dot(v, e2[from]);
+    const double row[HeightTerms] = { x, y, -0.5 * x * x, -x * y, -0.5 * y * y };
+    // Near neighbours count most: a CAD export's sliver reaches 10 mm along the stem, where the
+    // surface is no longer the vertex's quadric.
+    const double length2 = dot(v, v);
+    if (!(length2 > 0.0))
+    {
+      return;
+    }
+    const double weight = 0.5 / length2;
+    double* sum = sums.data() + from * CurvatureSums;
+    int entry = 0;
+    for (int r = 0; r < HeightTerms; ++r)
+    {
+      for (int c = r; c < HeightTerms; ++c)
+      {
+        sum[entry++] += weight * row[r] * row[c];
+      }
+    }
+    for (int r = 0; r < HeightTerms; ++r)
+    {
+      sum[entry++] += weight * row[r] * height;
+    }
+  };
+  for (const Triangle& t : triangles)
+  {
+    for (int corner = 0; corner < 3; ++corner)
+    {
+      addEdge(t[corner], t[(corner + 1) % 3]);
+      addEdge(t[corner], t[(corner + 2) % 3]);
+    }
+  }
+  addSumsAcrossCut(points, triangles, CurvatureSums, sums, comm);
+
+  const Vec3 axis = normalized(sliceAxis);
+  std::vector<contact::SurfaceCurvature> curvatures(count);
+  std::vector<double> matrix(HeightTerms * HeightTerms);
+  std::vector<double> solution(HeightTerms);
+  for (std::size_t i = 0; i < count; ++i)
+  {
+    const double* sum = sums.data() + i * CurvatureSums;
+    int entry = 0;
+    for (int r = 0; r < HeightTerms; ++r)
+    {
+      for (int c = r; c < HeightTerms; ++c)
+      {
+        matrix[r * HeightTerms + c] = matrix[c * HeightTerms + r] = sum[entry++];
+      }
+    }
+    solution.assign(sum + entry, sum + entry + HeightTerms);
+    // A small ridge pulls what the fan cannot tell apart (all its edges along one direction, as
+    // on a CAD export's long slivers) to a flat surface instead of to round-off, which would
+    // differ between a surface held whole and one split over ranks.
+    const double linearScale = 0.5 * (matrix[0] + matrix[HeightTerms + 1]);
+    const double quadraticScale =
+      (matrix[2 * HeightTerms + 2] + matrix[3 * HeightTerms + 3] + matrix[4 * HeightTerms + 4]) /
+      3.0;
+    for (int r = 0; r < HeightTerms; ++r)
+    {
+      matrix[r * HeightTerms + r] += CurvatureRidge * (r < 2 ? linearScale : quadraticScale);
+    }
+    // Too few edge directions to tell the form apart (an open fan, an unmerged STL): none.
+    if (!(sum[0] > 0.0) || !solveLinearSystem(matrix, solution))
+    {
+      continue;
+    }
+    const double a = solution[2];
+    const double b = solution[3];
+    const double c = solution[4];
+    const Vec3 slice = axis - dot(axis, normals[i]) * normals[i];
+    const double sx = dot(slice, e1[i]);
+    const double sy = dot(slice, e2[i]);
+    curvatures[i].sum = a + c;
+    curvatures[i].alongSlice = a * sx * sx + 2.0 * b * sx * sy + c * sy * sy;
+  }
+  return curvatures;
 }
 
 } // namespace probe

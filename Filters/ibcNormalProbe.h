@@ -121,6 +121,7 @@ IMPLANTBONECONTACTFILTERS_EXPORT contact::MetalModel fitMetalAcrossRanks(const V
   const std::vector<Vec3>& baseIndices,
   const std::vector<Vec3>& indexSteps,
   const std::vector<double>& sliceComponents,
+  const std::vector<contact::SurfaceCurvature>& curvatures,
   const std::vector<double>& distances,
   Interpolation interpolation,
   const Collective& comm,
@@ -219,6 +220,28 @@ IMPLANTBONECONTACTFILTERS_EXPORT bool pointInwardOnBalance(const std::vector<Vec
 IMPLANTBONECONTACTFILTERS_EXPORT std::vector<Vec3> computeOutwardNormals(
   const std::vector<Vec3>& points,
   const std::vector<Triangle>& triangles,
+  const Collective& comm);
+
+/// Adds, at the points on the cut between the pieces of a distributed surface, the other pieces'
+/// per-point sums (`width` values per point in `sums`), matching points by their exact
+/// coordinates. Collective; nothing to do in serial.
+IMPLANTBONECONTACTFILTERS_EXPORT void addSumsAcrossCut(const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles,
+  int width,
+  std::vector<double>& sums,
+  const Collective& comm);
+
+/// The curvature of the surface at each point as the metal model needs it (see
+/// contact::SurfaceCurvature): the second fundamental form fitted (least squares) to the normal
+/// curvatures along the point's edges, 2 (n . (p - q)) / |p - q|^2, with the given unit normals;
+/// `sliceAxis` is the volume's slice axis in world coordinates. Points whose edges do not span
+/// their tangent plane get none. The sums are exchanged across ranks at the cuts, so a
+/// distributed surface gets the serial result. Collective.
+IMPLANTBONECONTACTFILTERS_EXPORT std::vector<contact::SurfaceCurvature> surfaceCurvatures(
+  const std::vector<Vec3>& points,
+  const std::vector<Triangle>& triangles,
+  const std::vector<Vec3>& normals,
+  Vec3 sliceAxis,
   const Collective& comm);
 
 } // namespace probe

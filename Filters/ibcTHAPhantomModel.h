@@ -289,6 +289,9 @@ private:
   bool insideFemur(Vec3 femurPoint) const;
   Tissue contactTissue(const StemGeometry::Query& stemQuery) const;
   double interfaceWidthAt(Vec3 surfacePoint, Vec3 outwardNormal) const;
+  /// How far inward (mm) the stem's curvature moves the half-way level of its blurred edge at
+  /// a point near it (see voxelWithArtefacts).
+  double stemCurvatureShift(Vec3 world, const StemGeometry::Query& query, double bloomSigma) const;
   /// Fills the tissue classes, their robustness and the interface width from each vertex's
   /// `origins` point (on the exact surface) along its true normal.
   void addTissueTruth(Surface& surface, const std::vector<Vec3>& origins) const;

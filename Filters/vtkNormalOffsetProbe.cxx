@@ -592,12 +592,26 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
   }
   const std::vector<double> sliceComponents = probe::sliceComponents(block, normals);
 
-  // Metal-corrected mode: the metal's contribution, fitted to the whole stem's profiles.
+  // Metal-corrected mode: the metal's contribution, fitted to the whole stem's profiles, its
+  // blurred edge following the surface's curvature.
   ibc::contact::MetalModel metal;
+  std::vector<ibc::contact::SurfaceCurvature> curvatures;
   if (metalCorrected)
   {
-    metal = probe::fitMetalAcrossRanks(block, hasVoxels, points, triangles, baseIndices,
-      indexSteps, sliceComponents, plan.fitDistances(), interpolation, comm);
+    const double* sliceRow = block.physicalToIndex + 8;
+    curvatures = probe::surfaceCurvatures(
+      points, triangles, normals, Vec3{ sliceRow[0], sliceRow[1], sliceRow[2] }, comm);
+    metal = probe::fitMetalAcrossRanks(block,
+      hasVoxels,
+      points,
+      triangles,
+      baseIndices,
+      indexSteps,
+      sliceComponents,
+      curvatures,
+      plan.fitDistances(),
+      interpolation,
+      comm);
     if (!metal.valid && comm.rank() == 0)
     {
       vtkWarningMacro("No metal shows inside the surface (the CT reads like tissue there): the "
@@ -635,8 +649,9 @@ void vtkNormalOffsetProbe::ReadProfiles(const probe::VolumeBlock& block,
             profileStatus + samples;
           if (metalCorrected)
           {
-            const ibc::contact::ProfileSampling sampling =
+            ibc::contact::ProfileSampling sampling =
               probe::profileSampling(block, baseIndices[v], indexSteps[v], interpolation);
+            sampling.curvature = curvatures[v];
             const ibc::contact::ContactReading reading = ibc::contact::readContact(
               metal, sliceComponents[v], distances, profile, contactRule, &sampling,
               correctedArray ? correctedArray->GetPointer(v * samples) : nullptr);

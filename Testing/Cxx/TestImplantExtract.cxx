@@ -296,8 +296,9 @@ TEST(ImplantExtract, MetalBoxHoldsTheMetalAndItsMargin)
 
 TEST(ImplantExtract, MetalEdgesOfABlurredSphereAreFound)
 {
-  // A sphere of radius 8 mm, 6000 HU in 0 HU tissue, blurred with a 1 mm edge spread, on a
-  // 0.5 mm grid; the first surface 0.4 mm outside it.
+  // A sphere of radius 8 mm, 6000 HU in 0 HU tissue, blurred with a 1 mm edge spread (its
+  // half-way level sigma^2 / R = 0.125 mm inside the sphere, to first order), on a 0.5 mm grid;
+  // the first surface 0.4 mm outside it.
   constexpr int n = 48;
   constexpr double spacing = 0.5;
   constexpr double radius = 8.0;
@@ -309,8 +310,8 @@ TEST(ImplantExtract, MetalEdgesOfABlurredSphereAreFound)
       {
         const double r = std::sqrt(std::pow(i * spacing - centre, 2) +
           std::pow(j * spacing - centre, 2) + std::pow(k * spacing - centre, 2));
-        values[(k * n + j) * n + i] =
-          static_cast<float>(6000.0 * 0.5 * std::erfc((r - radius) / std::sqrt(2.0)));
+        values[(k * n + j) * n + i] = static_cast<float>(
+          6000.0 * 0.5 * std::erfc((r - radius + 1.0 / radius) / std::sqrt(2.0)));
       }
   const int whole[6] = { 0, n - 1, 0, n - 1, 0, n - 1 };
   ibc::probe::VolumeBlock block = floatBlock(values, whole, whole);
@@ -351,6 +352,6 @@ TEST(ImplantExtract, MetalEdgesOfABlurredSphereAreFound)
   EXPECT_EQ(correction.fitted, static_cast<std::int64_t>(points.size()));
   for (double shift : correction.shift)
   {
-    EXPECT_NEAR(shift, -0.4, 0.05); // back onto the true surface (curvature: a few hundredths)
+    EXPECT_NEAR(shift, -0.4, 0.05); // back onto the true surface
   }
 }

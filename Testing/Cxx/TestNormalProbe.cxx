@@ -249,3 +249,112 @@ TEST(Normals, OrientationIsMadeConsistentAndOpenEdgesFound)
   EXPECT_EQ(std::vector<char>(flags.begin() + 4, flags.end()), std::vector<char>(4, 1));
   EXPECT_EQ(std::vector<char>(flags.begin(), flags.begin() + 4), std::vector<char>(4, 0));
 }
+
+namespace
+{
+/// A capped cylinder's side (radius r, along z) as a triangle grid, and a UV sphere, with their
+/// outward normals: surfaces of known curvature for the metal model's edge shift.
+void cylinderGrid(double radius,
+  int around,
+  int along,
+  double step,
+  std::vector<Vec3>& points,
+  std::vector<Triangle>& triangles,
+  std::vector<Vec3>& normals)
+{
+  for (int k = 0; k < along; ++k)
+  {
+    for (int a = 0; a < around; ++a)
+    {
+      // Every other ring is turned by half a step: an irregular fan, like a real mesh.
+      const double angle = 2.0 * 3.14159265358979 * (a + 0.5 * (k % 2)) / around;
+      points.push_back({ radius * std::cos(angle), radius * std::sin(angle), k * step });
+      normals.push_back({ std::cos(angle), std::sin(angle), 0.0 });
+    }
+  }
+  for (int k = 0; k + 1 < along; ++k)
+  {
+    for (int a = 0; a < around; ++a)
+    {
+      const std::int64_t p = k * around + a;
+      const std::int64_t q = k * around + (a + 1) % around;
+      const std::int64_t r = (k + 1) * around + a;
+      const std::int64_t s = (k + 1) * around + (a + 1) % around;
+      triangles.push_back({ p, q, r });
+      triangles.push_back({ q, s, r });
+    }
+  }
+}
+}
+
+TEST(Curvature, CylinderAndSphereGiveTheirPrincipalCurvatures)
+{
+  const Collective serial(nullptr);
+  std::vector<Vec3> points;
+  std::vector<Triangle> triangles;
+  std::vector<Vec3> normals;
+  cylinderGrid(5.0, 36, 12, 0.8, points, triangles, normals);
+  const std::vector<contact::SurfaceCurvature> cylinder =
+    surfaceCurvatures(points, triangles, normals, { 0.0, 0.0, 1.0 }, serial);
+  // Inner rings (the first and last have one-sided fans): k1 + k2 = 1 / 5, none along the axis.
+  for (std::size_t i = 36; i + 36 < points.size(); ++i)
+  {
+    EXPECT_NEAR(cylinder[i].sum, 0.2, 0.01) << "vertex " << i;
+    EXPECT_NEAR(cylinder[i].alongSlice, 0.0, 0.01) << "vertex " << i;
+  }
+  // Normals tilted by 3 degrees (an angle-weighted normal of an irregular fan is a little off):
+  // the height fit's linear terms take the tilt up.
+  std::vector<Vec3> tilted = normals;
+  for (Vec3& n : tilted)
+  {
+    n = normalized(n + Vec3{ 0.0, 0.0, 0.05 });
+  }
+  const std::vector<contact::SurfaceCurvature> tiltedCurvature =
+    surfaceCurvatures(points, triangles, tilted, { 0.0, 0.0, 1.0 }, serial);
+  EXPECT_NEAR(tiltedCurvature[6 * 36].sum, 0.2, 0.02);
+
+  // A sphere of radius 4 (UV grid without its poles' fans): 2 / 4, and 1 / 4 along the slice
+  // axis times the squared length of its projection.
+  std::vector<Vec3> sphere;
+  std::vector<Vec3> sphereNormals;
+  std::vector<Triangle> sphereTriangles;
+  const int rings = 30;
+  const int around = 48;
+  for (int k = 1; k < rings; ++k)
+  {
+    const double polar = 3.14159265358979 * k / rings;
+    for (int a = 0; a < around; ++a)
+    {
+      const double angle = 2.0 * 3.14159265358979 * a / around;
+      const Vec3 n{
+        std::sin(polar) * std::cos(angle), std::sin(polar) * std::sin(angle), std::cos(polar)
+      };
+      sphere.push_back(4.0 * n);
+      sphereNormals.push_back(n);
+    }
+  }
+  for (int k = 0; k + 1 < rings - 1; ++k)
+  {
+    for (int a = 0; a < around; ++a)
+    {
+      const std::int64_t p = k * around + a;
+      const std::int64_t q = k * around + (a + 1) % around;
+      sphereTriangles.push_back({ p, q, p + around });
+      sphereTriangles.push_back({ q, q + around, p + around });
+    }
+  }
+  const std::vector<contact::SurfaceCurvature> ball =
+    surfaceCurvatures(sphere, sphereTriangles, sphereNormals, { 0.0, 0.0, 1.0 }, serial);
+  const std::size_t equator = static_cast<std::size_t>((rings / 2 - 1) * around);
+  EXPECT_NEAR(ball[equator].sum, 0.5, 0.02);
+  EXPECT_NEAR(ball[equator].alongSlice, 0.25, 0.02);
+  // The edge shift: half the variance across the surface times the curvature, at most half the
+  // larger spread.
+  EXPECT_NEAR(ball[equator].shift(1.2, 1.2), 0.5 * 1.44 * ball[equator].sum, 1e-12);
+  EXPECT_NEAR(ball[equator].shift(1.2, 2.0),
+    0.5 * (1.44 * ball[equator].sum + (4.0 - 1.44) * ball[equator].alongSlice),
+    1e-12);
+  contact::SurfaceCurvature sharp;
+  sharp.sum = 10.0;
+  EXPECT_NEAR(sharp.shift(1.2, 1.2), 0.6, 1e-12);
+}
