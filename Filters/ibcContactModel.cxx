@@ -181,7 +181,7 @@ std::vector<UsableProfile> usableProfiles(const FitProfiles& profiles,
 struct EdgeSpread
 {
   double sigma = 1.0;
-  double shift = 0.0;
+  EdgeShift shift;
 };
 
 /// A profile's edge for given in-plane and through-plane spreads.
@@ -191,7 +191,7 @@ EdgeSpread edgeSpreadOf(const UsableProfile& profile, double sigmaInPlane, doubl
   spreads.sigmaInPlane = sigmaInPlane;
   spreads.sigmaThroughPlane = sigmaThroughPlane;
   return { spreads.edgeSigma(profile.sliceComponent),
-    profile.sampling.curvature.shift(sigmaInPlane, sigmaThroughPlane) };
+    profile.sampling.curvature.edgeShift(sigmaInPlane, sigmaThroughPlane) };
 }
 
 EdgeSpread edgeSpreadOf(const UsableProfile& profile, const MetalModel& model)
@@ -604,7 +604,7 @@ struct CorrectedProfile
 /// Fills `profile` (its buffers are reused from vertex to vertex).
 void correctProfile(const MetalModel& model,
   double sigma,
-  double shift,
+  const EdgeShift& shift,
   const ProfileSampling& sampling,
   const std::vector<double>& distances,
   const double* values,
@@ -676,7 +676,7 @@ void correctProfile(const MetalModel& model,
     }
     // How far the metal term could be off here, from the precision of the spread and the metal
     // value.
-    const double u = (d + shift) / sigma;
+    const double u = (d + shift.at(d)) / sigma;
     const double slopeInLogSigma = InverseSqrtTwoPi * std::exp(-0.5 * u * u) * u;
     const double uncertainty = model.metalHU *
       (slopeInLogSigma * model.relativeSigmaError + w * model.relativeMetalError) / (1.0 - w);
@@ -1081,7 +1081,7 @@ double MetalModel::tissueResidualAt(double spreads) const
   return low + t * (high - low);
 }
 
-double ProfileSampling::share(double distance, double sigma, double shift) const
+double ProfileSampling::share(double distance, double sigma, const EdgeShift& shift) const
 {
   double value = 0.0;
   this->sharesAlong(&distance, 1, sigma, shift, &value);
@@ -1091,7 +1091,7 @@ double ProfileSampling::share(double distance, double sigma, double shift) const
 void ProfileSampling::sharesAlong(const double* distances,
   std::size_t count,
   double sigma,
-  double shift,
+  const EdgeShift& shift,
   double* shares,
   double* innermost) const
 {
@@ -1099,7 +1099,7 @@ void ProfileSampling::sharesAlong(const double* distances,
   {
     for (std::size_t i = 0; i < count; ++i)
     {
-      shares[i] = shareAt(distances[i] + shift, sigma);
+      shares[i] = shareAt(distances[i] + shift.at(distances[i]), sigma);
       if (innermost)
       {
         innermost[i] = shares[i];
@@ -1130,13 +1130,13 @@ void ProfileSampling::sharesAlong(const double* distances,
       std::copy(lower, lower + 3, cell);
       for (int corner = 0; corner < corners; ++corner)
       {
-        double voxelDistance = d + shift;
+        double voxelDistance = d;
         for (int axis = 0; axis < 3; ++axis)
         {
           const int upper = (corner >> axis) & 1;
           voxelDistance += (upper - t[axis]) * this->mmPerIndex[axis];
         }
-        cornerShares[corner] = shareAt(voxelDistance, sigma);
+        cornerShares[corner] = shareAt(voxelDistance + shift.at(voxelDistance), sigma);
       }
       cellNearest = *std::max_element(cornerShares, cornerShares + corners);
     }
@@ -1179,20 +1179,45 @@ double MetalModel::edgeSigma(double sliceComponent) const
     this->sigmaThroughPlane * this->sigmaThroughPlane * c2);
 }
 
-double SurfaceCurvature::shift(double sigmaInPlane, double sigmaThroughPlane) const
+double EdgeShift::at(double distance) const
 {
-  const double inPlane2 = sigmaInPlane * sigmaInPlane;
-  const double shift = 0.5 *
-    (inPlane2 * this->sum + (sigmaThroughPlane * sigmaThroughPlane - inPlane2) * this->alongSlice);
-  // First order in the curvature: beyond half a spread (a radius near the spread itself) the
-  // approximation no longer holds, and a noisy surface must not move the edge far.
-  const double limit = MaximumCurvatureShift * std::max(sigmaInPlane, sigmaThroughPlane);
-  return std::clamp(shift, -limit, limit);
+  double shift = 0.0;
+  for (int i = 0; i < 2; ++i)
+  {
+    // Inside the metal a convex edge's parallel surface curves more; at most twice as much, so
+    // that a noisy curvature cannot blow up.
+    const double halfWay = std::max(0.5 * this->curvature[i] * distance, -0.5);
+    shift += this->coefficient[i] / (1.0 + halfWay);
+  }
+  return shift;
 }
 
-double MetalModel::edgeShift(const SurfaceCurvature& curvature) const
+EdgeShift SurfaceCurvature::edgeShift(double sigmaInPlane, double sigmaThroughPlane) const
 {
-  return curvature.shift(this->sigmaInPlane, this->curvatureSigmaThroughPlane);
+  const double inPlane2 = sigmaInPlane * sigmaInPlane;
+  const double throughPlane2 = sigmaThroughPlane * sigmaThroughPlane;
+  EdgeShift shift;
+  for (int i = 0; i < 2; ++i)
+  {
+    const double variance = inPlane2 + (throughPlane2 - inPlane2) * this->sliceShare[i];
+    shift.coefficient[i] = 0.5 * variance * this->principal[i];
+    shift.curvature[i] = this->principal[i];
+  }
+  // Beyond half a spread at the surface (a radius near the spread itself) the expansion in the
+  // curvature no longer holds, and a noisy surface must not move the edge far.
+  const double atSurface = shift.coefficient[0] + shift.coefficient[1];
+  const double limit = MaximumCurvatureShift * std::max(sigmaInPlane, sigmaThroughPlane);
+  if (std::abs(atSurface) > limit)
+  {
+    shift.coefficient[0] *= limit / std::abs(atSurface);
+    shift.coefficient[1] *= limit / std::abs(atSurface);
+  }
+  return shift;
+}
+
+EdgeShift MetalModel::edgeShift(const SurfaceCurvature& curvature) const
+{
+  return curvature.edgeShift(this->sigmaInPlane, this->curvatureSigmaThroughPlane);
 }
 
 double MetalModel::metalShare(double distance, double sliceComponent) const
@@ -1281,7 +1306,8 @@ ContactReading readContact(const MetalModel& model,
 {
   ContactReading reading;
   const double sigma = model.valid ? model.edgeSigma(sliceComponent) : 1.0;
-  const double shift = model.valid && sampling ? model.edgeShift(sampling->curvature) : 0.0;
+  const EdgeShift shift =
+    model.valid && sampling ? model.edgeShift(sampling->curvature) : EdgeShift();
   thread_local CorrectedProfile profile;
   thread_local ReadingBuffers buffers;
   correctProfile(model,

@@ -753,7 +753,7 @@ EdgeCorrection moveToMetalEdges(const probe::VolumeBlock& box,
       points, triangles, normals, Vec3{ 0.0, 0.0, 1.0 }, Collective(nullptr));
     for (std::size_t v = 0; v < points.size(); ++v)
     {
-      correction.shift[v] += valid[v] ? curvatures[v].shift(sigma, sigma) : 0.0;
+      correction.shift[v] += valid[v] ? curvatures[v].edgeShift(sigma, sigma).at(0.0) : 0.0;
     }
   }
   for (std::size_t v = 0; v < points.size(); ++v)

@@ -709,7 +709,7 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
   // is kept once.
   // Records (x, y, z, slice component, sampling kind, base, step, mm per index, curvature,
   // samples...).
-  constexpr std::size_t Header = 16;
+  constexpr std::size_t Header = 18;
   const std::size_t width = Header + samples;
   std::vector<double> mine;
   mine.reserve(chosen.size() * width);
@@ -723,7 +723,9 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
     mine.insert(mine.end(), sampling.base, sampling.base + 3);
     mine.insert(mine.end(), sampling.step, sampling.step + 3);
     mine.insert(mine.end(), sampling.mmPerIndex, sampling.mmPerIndex + 3);
-    mine.insert(mine.end(), { curvatures[chosen[c]].sum, curvatures[chosen[c]].alongSlice });
+    const contact::SurfaceCurvature& curvature = curvatures[chosen[c]];
+    mine.insert(mine.end(), curvature.principal, curvature.principal + 2);
+    mine.insert(mine.end(), curvature.sliceShare, curvature.sliceShare + 2);
     mine.insert(mine.end(), values.begin() + c * samples, values.begin() + (c + 1) * samples);
   }
   std::vector<double> all = mine;
@@ -755,8 +757,8 @@ contact::MetalModel fitMetalAcrossRanks(const VolumeBlock& block,
     std::copy(record + 5, record + 8, sampling.base);
     std::copy(record + 8, record + 11, sampling.step);
     std::copy(record + 11, record + 14, sampling.mmPerIndex);
-    sampling.curvature.sum = record[14];
-    sampling.curvature.alongSlice = record[15];
+    std::copy(record + 14, record + 16, sampling.curvature.principal);
+    std::copy(record + 16, record + 18, sampling.curvature.sliceShare);
     profiles.samplings.push_back(sampling);
     profiles.values.insert(profiles.values.end(), record + Header, record + width);
   }
@@ -1384,8 +1386,17 @@ std::vector<contact::SurfaceCurvature> surfaceCurvatures(const std::vector<Vec3>
     const Vec3 slice = axis - dot(axis, normals[i]) * normals[i];
     const double sx = dot(slice, e1[i]);
     const double sy = dot(slice, e2[i]);
-    curvatures[i].sum = a + c;
-    curvatures[i].alongSlice = a * sx * sx + 2.0 * b * sx * sy + c * sy * sy;
+    // Principal curvatures and directions of the form [[a, b], [b, c]] in the (e1, e2) frame.
+    const double mean = 0.5 * (a + c);
+    const double radius = std::hypot(0.5 * (a - c), b);
+    const double angle = 0.5 * std::atan2(2.0 * b, a - c);
+    const double along1 = sx * std::cos(angle) + sy * std::sin(angle);
+    const double along2 = -sx * std::sin(angle) + sy * std::cos(angle);
+    contact::SurfaceCurvature& curvature = curvatures[i];
+    curvature.principal[0] = mean + radius;
+    curvature.principal[1] = mean - radius;
+    curvature.sliceShare[0] = along1 * along1;
+    curvature.sliceShare[1] = along2 * along2;
   }
   return curvatures;
 }

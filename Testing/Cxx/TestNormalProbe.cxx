@@ -299,8 +299,8 @@ TEST(Curvature, CylinderAndSphereGiveTheirPrincipalCurvatures)
   // Inner rings (the first and last have one-sided fans): k1 + k2 = 1 / 5, none along the axis.
   for (std::size_t i = 36; i + 36 < points.size(); ++i)
   {
-    EXPECT_NEAR(cylinder[i].sum, 0.2, 0.01) << "vertex " << i;
-    EXPECT_NEAR(cylinder[i].alongSlice, 0.0, 0.01) << "vertex " << i;
+    EXPECT_NEAR(cylinder[i].sum(), 0.2, 0.01) << "vertex " << i;
+    EXPECT_NEAR(cylinder[i].alongSlice(), 0.0, 0.01) << "vertex " << i;
   }
   // Normals tilted by 3 degrees (an angle-weighted normal of an irregular fan is a little off):
   // the height fit's linear terms take the tilt up.
@@ -311,7 +311,7 @@ TEST(Curvature, CylinderAndSphereGiveTheirPrincipalCurvatures)
   }
   const std::vector<contact::SurfaceCurvature> tiltedCurvature =
     surfaceCurvatures(points, triangles, tilted, { 0.0, 0.0, 1.0 }, serial);
-  EXPECT_NEAR(tiltedCurvature[6 * 36].sum, 0.2, 0.02);
+  EXPECT_NEAR(tiltedCurvature[6 * 36].sum(), 0.2, 0.02);
 
   // A sphere of radius 4 (UV grid without its poles' fans): 2 / 4, and 1 / 4 along the slice
   // axis times the squared length of its projection.
@@ -346,15 +346,20 @@ TEST(Curvature, CylinderAndSphereGiveTheirPrincipalCurvatures)
   const std::vector<contact::SurfaceCurvature> ball =
     surfaceCurvatures(sphere, sphereTriangles, sphereNormals, { 0.0, 0.0, 1.0 }, serial);
   const std::size_t equator = static_cast<std::size_t>((rings / 2 - 1) * around);
-  EXPECT_NEAR(ball[equator].sum, 0.5, 0.02);
-  EXPECT_NEAR(ball[equator].alongSlice, 0.25, 0.02);
+  EXPECT_NEAR(ball[equator].sum(), 0.5, 0.02);
+  EXPECT_NEAR(ball[equator].alongSlice(), 0.25, 0.02);
   // The edge shift: half the variance across the surface times the curvature, at most half the
   // larger spread.
-  EXPECT_NEAR(ball[equator].shift(1.2, 1.2), 0.5 * 1.44 * ball[equator].sum, 1e-12);
-  EXPECT_NEAR(ball[equator].shift(1.2, 2.0),
-    0.5 * (1.44 * ball[equator].sum + (4.0 - 1.44) * ball[equator].alongSlice),
+  // At the surface the edge shift is half the variance across the surface times the curvature,
+  // at most half the larger spread; half a radius out it is two thirds of that on a sphere of
+  // radius 4 (the parallel surface half-way has radius 5).
+  const contact::SurfaceCurvature& onEquator = ball[equator];
+  EXPECT_NEAR(onEquator.edgeShift(1.2, 1.2).at(0.0), 0.5 * 1.44 * onEquator.sum(), 1e-12);
+  EXPECT_NEAR(onEquator.edgeShift(1.2, 2.0).at(0.0),
+    0.5 * (1.44 * onEquator.sum() + (4.0 - 1.44) * onEquator.alongSlice()),
     1e-12);
+  EXPECT_NEAR(onEquator.edgeShift(1.2, 1.2).at(2.0), 0.5 * 1.44 * onEquator.sum() * 0.8, 0.01);
   contact::SurfaceCurvature sharp;
-  sharp.sum = 10.0;
-  EXPECT_NEAR(sharp.shift(1.2, 1.2), 0.6, 1e-12);
+  sharp.principal[0] = 10.0;
+  EXPECT_NEAR(sharp.edgeShift(1.2, 1.2).at(0.0), 0.6, 1e-12);
 }
