@@ -1179,19 +1179,6 @@ double MetalModel::edgeSigma(double sliceComponent) const
     this->sigmaThroughPlane * this->sigmaThroughPlane * c2);
 }
 
-double EdgeShift::at(double distance) const
-{
-  double shift = 0.0;
-  for (int i = 0; i < 2; ++i)
-  {
-    // Inside the metal a convex edge's parallel surface curves more; at most twice as much, so
-    // that a noisy curvature cannot blow up.
-    const double halfWay = std::max(0.5 * this->curvature[i] * distance, -0.5);
-    shift += this->coefficient[i] / (1.0 + halfWay);
-  }
-  return shift;
-}
-
 EdgeShift SurfaceCurvature::edgeShift(double sigmaInPlane, double sigmaThroughPlane) const
 {
   const double inPlane2 = sigmaInPlane * sigmaInPlane;

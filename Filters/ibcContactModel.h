@@ -31,6 +31,7 @@
 
 #include "ImplantBoneContactFiltersModule.h" // for export macro
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -86,7 +87,14 @@ struct IMPLANTBONECONTACTFILTERS_EXPORT EdgeShift
 {
   double coefficient[2] = { 0.0, 0.0 }; ///< c_i (mm)
   double curvature[2] = { 0.0, 0.0 };   ///< k_i (1/mm)
-  double at(double distance) const;
+  double at(double distance) const
+  {
+    // Inside the metal a convex edge's parallel surface curves more; at most twice as much, so
+    // that a noisy curvature cannot blow up. Inline: the fit evaluates it at every voxel it reads.
+    const double halfWay0 = std::max(0.5 * this->curvature[0] * distance, -0.5);
+    const double halfWay1 = std::max(0.5 * this->curvature[1] * distance, -0.5);
+    return this->coefficient[0] / (1.0 + halfWay0) + this->coefficient[1] / (1.0 + halfWay1);
+  }
 };
 
 /// The implant surface's curvature at a vertex (1/mm, positive where it is convex), as far as
